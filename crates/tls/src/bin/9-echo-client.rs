@@ -1,0 +1,38 @@
+//! Lesson 9: the encrypted echo client (no authentication yet).
+//!
+//! Sends its X25519 public key, reads the server's, derives one key per
+//! direction, then sends each stdin line as an encrypted record and prints
+//! the decrypted echo.
+//!
+//! ```text
+//! cargo run -p tls --bin 9-echo-server          # terminal 1
+//! echo "hello secret world" | cargo run -p tls --bin 9-echo-client
+//! ```
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tls::channel::open_secure;
+use tls::cli::{ClientArgs, exit_status, parse};
+use tls::nonce::NonceMode;
+
+/// Lesson 9 encrypted echo client: X25519 + HKDF + ChaCha20-Poly1305.
+#[derive(Parser, Debug)]
+#[command(name = "9-echo-client", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// How record nonces are chosen; the server must use the same.
+    #[arg(long, value_enum, default_value_t = NonceMode::Random)]
+    nonce: NonceMode,
+}
+
+fn main() -> ExitCode {
+    let cli: Cli = parse();
+    let nonce = cli.nonce;
+    let result = tls::client::run(&cli.client.addr, cli.client.chat, |stream, role| {
+        let (reader, writer, _session) = open_secure(stream, role, nonce)?;
+        Ok((reader, writer))
+    });
+    exit_status("9-echo-client", result)
+}

@@ -1,0 +1,44 @@
+//! Lesson 9: the encrypted echo server (no authentication yet).
+//!
+//! Each client runs an X25519 handshake, then every message travels as a
+//! ChaCha20-Poly1305 record under a key for its direction. Eve, watching the
+//! wire, sees two public keys and then noise. Mallory can still sit in the
+//! middle: nothing proves this server is who the client thinks.
+//!
+//! ```text
+//! cargo run -p tls --bin 9-echo-server
+//! # in another terminal:
+//! cargo run -p tls --bin 9-echo-client
+//! ```
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tls::channel::open_secure;
+use tls::cli::{ServerArgs, exit_status, parse};
+use tls::nonce::NonceMode;
+
+/// Lesson 9 encrypted echo server: X25519 + HKDF + ChaCha20-Poly1305.
+#[derive(Parser, Debug)]
+#[command(name = "9-echo-server", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// How record nonces are chosen; the client must use the same.
+    #[arg(long, value_enum, default_value_t = NonceMode::Random)]
+    nonce: NonceMode,
+}
+
+fn main() -> ExitCode {
+    let cli: Cli = parse();
+    let nonce = cli.nonce;
+    let result = tls::server::run(
+        &cli.server.addr,
+        cli.server.options(),
+        move |stream, role| {
+            let (reader, writer, _session) = open_secure(stream, role, nonce)?;
+            Ok((reader, writer))
+        },
+    );
+    exit_status("9-echo-server", result)
+}

@@ -1,0 +1,65 @@
+//! A TLS-shaped secure channel, built one runnable lesson at a time.
+//!
+//! **This is a course, not a production TLS.** It has no certificates, no
+//! negotiation and no review; use rustls for anything real.
+//!
+//! # Layout
+//!
+//! Each module is one idea; the number is the lesson that introduces it.
+//!
+//! - [`error`]: the one error type; every bad peer byte ends up here.
+//! - [`message`]: the two traits (read a message, write a message) that every
+//!   lesson's channel implements, so the echo loops are written once.
+//! - [`server`], [`client`]: those echo loops (lesson 1 onwards), with the
+//!   server's timeouts and connection limit.
+//! - [`handshake`] (9): X25519 key exchange, client first, low-order keys refused.
+//! - [`keys`] (8, 9): HKDF-SHA256 split into a key per direction.
+//! - [`record`] (9): `len(u16) || nonce(12) || ciphertext || tag(16)`.
+//! - [`nonce`] (9): random or counter nonces, and the receiver's check.
+//! - [`channel`] (9): handshake plus records, as a reader and a writer.
+//! - [`cli`]: flags shared by the lesson programs.
+//!
+//! The programs in `src/bin/` are thin: each parses its flags and calls one
+//! function here.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+/// Prints one status line on stderr, ignoring a closed stderr.
+///
+/// Status and diagnostics never go to stdout, which carries only data.
+#[macro_export]
+macro_rules! status {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+pub mod channel;
+pub mod cli;
+pub mod client;
+pub mod error;
+pub mod handshake;
+pub mod keys;
+pub mod message;
+pub mod nonce;
+pub mod record;
+pub mod server;
+
+pub use error::{Error, Result};
+
+/// Where every lesson listens and connects unless told otherwise. One port
+/// for the whole course means one capture filter: `port 7878`.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:7878";
+
+/// Lower-case hex of `bytes`, for diagnostics and key logs.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}

@@ -1,0 +1,280 @@
+//! The lesson 9 record layer: how one encrypted message looks on the wire.
+//!
+//! ```text
+//! +-----------+-------------+-------------------------------+-------------+
+//! | len (u16) | nonce (12)  | ChaCha20 ciphertext (N bytes) |  tag (16)   |
+//! +-----------+-------------+-------------------------------+-------------+
+//!   2 bytes,   \__________________ len = 12 + N + 16 ________________/
+//!   big-endian
+//! ```
+//!
+//! `len` counts everything after itself, so `28 <= len <= 65535`, and one
+//! record carries at most 65535 - 28 = 65507 bytes of plaintext. The
+//! additional authenticated data is empty.
+//!
+//! The reader checks `len` *before* it allocates or decrypts anything: a peer
+//! that announces a silly length is turned away for the price of two bytes.
+//! Everything here is pure: bytes in, bytes out, no sockets, no nonce policy
+//! (see `nonce.rs` and `channel.rs` for those).
+
+use std::io::{ErrorKind, Read};
+
+use chacha20poly1305::aead::AeadInOut;
+use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
+
+use crate::error::{Error, Result};
+
+/// Bytes in the length prefix.
+pub const LEN_PREFIX: usize = 2;
+/// Bytes in a ChaCha20-Poly1305 nonce.
+pub const NONCE_LEN: usize = 12;
+/// Bytes in a Poly1305 tag.
+pub const TAG_LEN: usize = 16;
+/// The smallest legal `len`: a nonce and a tag around an empty plaintext.
+pub const MIN_RECORD_LEN: usize = NONCE_LEN + TAG_LEN;
+/// The largest `len` a `u16` can carry.
+pub const MAX_RECORD_LEN: usize = u16::MAX as usize;
+/// The most plaintext one record can hold. Longer messages are split.
+pub const MAX_PLAINTEXT_LEN: usize = MAX_RECORD_LEN - MIN_RECORD_LEN;
+
+/// Encrypts `plaintext` and appends the whole wire record (length prefix
+/// included) to `out`, which is cleared first so it can be reused.
+///
+/// Building the record in one buffer means it leaves in one `write` call; see
+/// the Nagle note in `lessons/09-encrypted-echo.md` for why that matters.
+pub fn seal(
+    cipher: &ChaCha20Poly1305,
+    nonce: &[u8; NONCE_LEN],
+    plaintext: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    if plaintext.len() > MAX_PLAINTEXT_LEN {
+        return Err(Error::RecordTooLong(plaintext.len() + MIN_RECORD_LEN));
+    }
+    // Fits in a u16: checked just above.
+    let len = (NONCE_LEN + plaintext.len() + TAG_LEN) as u16;
+    out.clear();
+    out.reserve(LEN_PREFIX + usize::from(len));
+    // len || nonce || plaintext (about to become ciphertext)
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(nonce);
+    out.extend_from_slice(plaintext);
+    let body = LEN_PREFIX + NONCE_LEN;
+    // Encrypt in place: the plaintext bytes in `out` turn into ciphertext.
+    let tag = cipher
+        .encrypt_inout_detached(&Nonce::from(*nonce), &[], (&mut out[body..]).into())
+        .map_err(|_| Error::RecordTooLong(plaintext.len()))?;
+    // || tag
+    out.extend_from_slice(&tag);
+    Ok(())
+}
+
+/// Reads one record's body (everything after the length prefix) into `buf`.
+///
+/// Returns `Ok(false)` if the peer closed the connection cleanly *between*
+/// records, and [`Error::Truncated`] if it closed part-way through one.
+pub fn read_record<R: Read>(reader: &mut R, buf: &mut Vec<u8>) -> Result<bool> {
+    let mut prefix = [0u8; LEN_PREFIX];
+    if !read_first_bytes(reader, &mut prefix)? {
+        return Ok(false);
+    }
+    let len = usize::from(u16::from_be_bytes(prefix));
+    // Check the length before allocating or reading anything else. (A u16
+    // cannot exceed MAX_RECORD_LEN, so only the lower bound can fail here.)
+    if len < MIN_RECORD_LEN {
+        return Err(Error::RecordTooShort(len));
+    }
+    buf.clear();
+    buf.resize(len, 0);
+    reader.read_exact(buf)?;
+    Ok(true)
+}
+
+/// Decrypts a record body in place and returns its nonce and plaintext.
+///
+/// Any change to any byte of the body (nonce, ciphertext or tag) makes this
+/// fail with the single opaque [`Error::Decrypt`].
+pub fn open<'a>(
+    cipher: &ChaCha20Poly1305,
+    body: &'a mut [u8],
+) -> Result<([u8; NONCE_LEN], &'a [u8])> {
+    let len = body.len();
+    if len < MIN_RECORD_LEN {
+        return Err(Error::RecordTooShort(len));
+    }
+    // nonce(12) || ciphertext || tag(16); both splits succeed after the check.
+    let (nonce, rest) = body
+        .split_first_chunk_mut::<NONCE_LEN>()
+        .ok_or(Error::RecordTooShort(len))?;
+    let (ciphertext, tag) = rest
+        .split_last_chunk_mut::<TAG_LEN>()
+        .ok_or(Error::RecordTooShort(len))?;
+    // Verify the tag over the ciphertext, and only then decrypt it in place.
+    cipher
+        .decrypt_inout_detached(
+            &Nonce::from(*nonce),
+            &[],
+            (&mut *ciphertext).into(),
+            &Tag::from(*tag),
+        )
+        .map_err(|_| Error::Decrypt)?;
+    Ok((*nonce, ciphertext))
+}
+
+/// The nonce at the front of a record body.
+pub fn split_nonce(body: &[u8]) -> Result<[u8; NONCE_LEN]> {
+    body.first_chunk::<NONCE_LEN>()
+        .copied()
+        .ok_or(Error::RecordTooShort(body.len()))
+}
+
+/// Fills `buf` completely, or reports a clean end of stream if the very first
+/// read finds the connection closed. Shared by every framed lesson.
+pub(crate) fn read_first_bytes<R: Read>(reader: &mut R, buf: &mut [u8]) -> Result<bool> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let Some(rest) = buf.get_mut(filled..) else {
+            break;
+        };
+        match reader.read(rest) {
+            // EOF before the first byte: a clean close between records.
+            Ok(0) if filled == 0 => return Ok(false),
+            // EOF after some bytes of the prefix: the record was cut short.
+            Ok(0) => return Err(Error::Truncated),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chacha20poly1305::KeyInit;
+
+    fn cipher() -> ChaCha20Poly1305 {
+        ChaCha20Poly1305::new(&[9; 32].into())
+    }
+
+    fn sealed(plaintext: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        seal(&cipher(), &[3; NONCE_LEN], plaintext, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn round_trip_through_a_byte_stream() {
+        let wire = sealed(b"meet at 3pm");
+        // 2 + 12 + 11 + 16 bytes, and the prefix says 39.
+        assert_eq!(wire.len(), 41);
+        assert_eq!(&wire[..2], &[0, 39]);
+        let mut reader = wire.as_slice();
+        let mut buf = Vec::new();
+        assert!(read_record(&mut reader, &mut buf).unwrap());
+        let (nonce, plaintext) = open(&cipher(), &mut buf).unwrap();
+        assert_eq!(nonce, [3; NONCE_LEN]);
+        assert_eq!(plaintext, b"meet at 3pm");
+        // Nothing left: the next read is a clean end of stream.
+        assert!(!read_record(&mut reader, &mut buf).unwrap());
+    }
+
+    #[test]
+    fn empty_plaintext_makes_the_smallest_record() {
+        let wire = sealed(b"");
+        assert_eq!(wire.len(), LEN_PREFIX + MIN_RECORD_LEN);
+        let mut body = wire[LEN_PREFIX..].to_vec();
+        assert_eq!(open(&cipher(), &mut body).unwrap().1, b"");
+    }
+
+    #[test]
+    fn every_flipped_byte_is_rejected() {
+        let wire = sealed(b"GET /transfer?to=bob&amount=100");
+        // Flip each bit position of each body byte (nonce, ciphertext, tag).
+        for i in LEN_PREFIX..wire.len() {
+            for bit in 0..8 {
+                let mut body = wire[LEN_PREFIX..].to_vec();
+                body[i - LEN_PREFIX] ^= 1 << bit;
+                let result = open(&cipher(), &mut body);
+                assert!(
+                    matches!(result, Err(Error::Decrypt)),
+                    "flip of bit {bit} in byte {i} was not caught"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn flipped_length_prefix_is_rejected() {
+        let wire = sealed(b"hello");
+        for bit in 0..16u16 {
+            let mut bad = wire.clone();
+            let len = u16::from_be_bytes([bad[0], bad[1]]) ^ (1 << bit);
+            bad[..2].copy_from_slice(&len.to_be_bytes());
+            let mut reader = bad.as_slice();
+            let mut buf = Vec::new();
+            let outcome = read_record(&mut reader, &mut buf)
+                .and_then(|_| open(&cipher(), &mut buf).map(|_| ()));
+            assert!(outcome.is_err(), "length flip {bit} accepted");
+        }
+    }
+
+    #[test]
+    fn wrong_key_is_rejected() {
+        let mut body = sealed(b"hello")[LEN_PREFIX..].to_vec();
+        let other = ChaCha20Poly1305::new(&[8; 32].into());
+        assert!(matches!(open(&other, &mut body), Err(Error::Decrypt)));
+    }
+
+    #[test]
+    fn too_short_lengths_are_rejected_before_reading_a_body() {
+        for len in [0u16, 1, 12, 27] {
+            let bytes = len.to_be_bytes();
+            let mut reader = bytes.as_slice();
+            let result = read_record(&mut reader, &mut Vec::new());
+            assert!(
+                matches!(result, Err(Error::RecordTooShort(n)) if n == usize::from(len)),
+                "length {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn truncated_records_are_errors_not_clean_closes() {
+        let wire = sealed(b"hello");
+        // Cut the stream at every point inside the record.
+        for cut in 1..wire.len() {
+            let mut reader = &wire[..cut];
+            let result = read_record(&mut reader, &mut Vec::new());
+            assert!(matches!(result, Err(Error::Truncated)), "cut at {cut}");
+        }
+        // Cut at zero is a clean close.
+        let mut empty: &[u8] = &[];
+        assert!(!read_record(&mut empty, &mut Vec::new()).unwrap());
+    }
+
+    #[test]
+    fn maximum_length_with_short_body_is_truncated() {
+        let mut bytes = vec![0xff, 0xff];
+        bytes.extend_from_slice(&[0; 100]);
+        let mut reader = bytes.as_slice();
+        assert!(matches!(
+            read_record(&mut reader, &mut Vec::new()),
+            Err(Error::Truncated)
+        ));
+    }
+
+    #[test]
+    fn largest_plaintext_fits_and_one_more_byte_does_not() {
+        let biggest = vec![b'a'; MAX_PLAINTEXT_LEN];
+        let wire = sealed(&biggest);
+        assert_eq!(wire.len(), LEN_PREFIX + MAX_RECORD_LEN);
+        let mut out = Vec::new();
+        let too_big = vec![b'a'; MAX_PLAINTEXT_LEN + 1];
+        assert!(matches!(
+            seal(&cipher(), &[0; NONCE_LEN], &too_big, &mut out),
+            Err(Error::RecordTooLong(65536))
+        ));
+    }
+}
