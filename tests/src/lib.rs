@@ -1,1 +1,226 @@
+//! Helpers for the end-to-end tests: build and find the lesson programs, start
+//! a server on a free loopback port, run a client with piped stdin.
+//!
+//! Cargo only tells the `tls` package's own tests where its binaries are, so
+//! this crate builds them itself (once per test run) with the same cargo and
+//! profile, and looks them up in the target directory. That keeps the tests
+//! independent of build order.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long any single wait in a test may take before it is a failure.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Path to a program of the `tls` package, built on first use.
+pub fn bin(name: &str) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+        let release = !cfg!(debug_assertions);
+        let mut build = Command::new(cargo);
+        build.args(["build", "--quiet", "--locked", "-p", "tls", "--bins"]);
+        if release {
+            build.arg("--release");
+        }
+        let status = build
+            .current_dir(workspace_root())
+            .status()
+            .expect("cannot run cargo to build the lesson programs");
+        assert!(status.success(), "building the lesson programs failed");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join("target"));
+        target.join(if release { "release" } else { "debug" })
+    });
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "no program {} (looked in {})",
+        name,
+        dir.display()
+    );
+    path
+}
+
+/// The workspace's top directory.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lives inside the workspace")
+        .to_path_buf()
+}
+
+/// Text a child process has written so far, shared with a reader thread.
+type Captured = Arc<Mutex<String>>;
+
+fn capture(pipe: impl Read + Send + 'static, lines: Option<mpsc::Sender<String>>) -> Captured {
+    let text: Captured = Arc::default();
+    let sink = Arc::clone(&text);
+    thread::spawn(move || {
+        for line in BufReader::new(pipe).split(b'\n') {
+            let Ok(line) = line else { break };
+            let line = String::from_utf8_lossy(&line).into_owned();
+            if let Some(tx) = &lines {
+                let _ = tx.send(line.clone());
+            }
+            let mut all = sink.lock().unwrap();
+            all.push_str(&line);
+            all.push('\n');
+        }
+    });
+    text
+}
+
+/// A server program running in the background on a free loopback port.
+/// Killed when dropped.
+pub struct Server {
+    child: Child,
+    /// The address it is listening on.
+    pub addr: String,
+    stdout: Captured,
+    stderr: Captured,
+    /// Its stdin, for `--chat` tests.
+    pub stdin: Option<ChildStdin>,
+}
+
+impl Server {
+    /// Starts `name` with `--addr 127.0.0.1:0` and `args`, and waits until it
+    /// says which port it got.
+    pub fn start(name: &str, args: &[&str]) -> Server {
+        let mut child = Command::new(bin(name))
+            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let (tx, rx) = mpsc::channel();
+        let stdout = capture(child.stdout.take().unwrap(), None);
+        let stderr = capture(child.stderr.take().unwrap(), Some(tx));
+        let addr = wait_for_listening(&rx).unwrap_or_else(|| {
+            let _ = child.kill();
+            panic!("{name} did not start listening")
+        });
+        let stdin = child.stdin.take();
+        Server {
+            child,
+            addr,
+            stdout,
+            stderr,
+            stdin,
+        }
+    }
+
+    /// Everything the server has printed on stdout so far.
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Everything the server has printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits until stdout contains `needle` `count` times; false on timeout.
+    pub fn wait_stdout(&self, needle: &str, count: usize) -> bool {
+        wait_until(|| self.stdout().matches(needle).count() >= count)
+    }
+
+    /// Waits until stderr contains `needle`; false on timeout.
+    pub fn wait_stderr(&self, needle: &str) -> bool {
+        wait_until(|| self.stderr().contains(needle))
+    }
+
+    /// True while the server process is running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_for_listening(rx: &Receiver<String>) -> Option<String> {
+    let deadline = Instant::now() + PATIENCE;
+    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        if let Some(rest) = line.strip_prefix("listening on ") {
+            return rest.split_whitespace().next().map(str::to_string);
+        }
+    }
+    None
+}
+
+/// Polls `done` until it is true or [`PATIENCE`] runs out.
+pub fn wait_until(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    done()
+}
+
+/// Runs a client program to completion with `input` on stdin and returns
+/// what it printed and how it exited. Panics if it takes longer than
+/// [`PATIENCE`].
+pub fn run_client(name: &str, args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(bin(name))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    // Feed stdin from a thread so a large input cannot deadlock against a
+    // full stdout pipe.
+    let feeder = thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.stdout.take().unwrap();
+    let err = child.stderr.take().unwrap();
+    let read_all = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let (out, err) = (read_all(Box::new(out)), read_all(Box::new(err)));
+    let deadline = Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{name} did not finish in time");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let _ = feeder.join();
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+/// Text of a byte buffer, for assertion messages.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
