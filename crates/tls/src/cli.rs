@@ -8,23 +8,33 @@ use clap::{Args, Parser};
 
 use crate::DEFAULT_ADDR;
 use crate::server::{
-    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, ServerOptions,
+    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_WRITE_TIMEOUT, ServerOptions,
 };
 
-/// Flags every echo server takes.
+/// Flags every echo server takes. The limits are explained in `SECURITY.md`;
+/// each must be at least 1 (a zero timeout would mean "wait forever" to the
+/// operating system, and zero connections would serve nobody).
 #[derive(Args, Debug, Clone)]
 pub struct ServerArgs {
     /// Address to listen on.
     #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_ADDR)]
     pub addr: String,
-    /// Seconds a new client may take to finish its handshake.
-    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_HANDSHAKE_TIMEOUT.as_secs())]
+    /// Seconds a new client has to finish its whole handshake.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_HANDSHAKE_TIMEOUT.as_secs(),
+          value_parser = at_least_one::<u64>)]
     pub handshake_timeout: u64,
-    /// Seconds a client may stay silent before it is dropped.
-    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs())]
+    /// Seconds a client may stay silent (even mid-record) before it is dropped.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs(),
+          value_parser = at_least_one::<u64>)]
     pub idle_timeout: u64,
-    /// Clients served at once; more are turned away.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    /// Seconds one send may wait for a client that is not reading.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_WRITE_TIMEOUT.as_secs(),
+          value_parser = at_least_one::<u64>)]
+    pub write_timeout: u64,
+    /// Clients served at once, handshakes included; more are refused.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS,
+          value_parser = at_least_one::<usize>)]
     pub max_connections: usize,
     /// Also send each line typed on the server's stdin to every client.
     #[arg(long)]
@@ -38,14 +48,27 @@ impl ServerArgs {
     /// The server options these flags ask for.
     pub fn options(&self) -> ServerOptions {
         ServerOptions {
-            // A zero timeout would mean "wait forever" to the OS; make it 1 s.
+            // The parser already refused 0; `max(1)` keeps a hand-built
+            // `ServerArgs` from asking the OS to wait forever.
             handshake_timeout: Duration::from_secs(self.handshake_timeout.max(1)),
             idle_timeout: Duration::from_secs(self.idle_timeout.max(1)),
-            max_connections: self.max_connections,
+            write_timeout: Duration::from_secs(self.write_timeout.max(1)),
+            max_connections: self.max_connections.max(1),
             chat: self.chat,
             print_messages: !self.quiet,
-            ..ServerOptions::default()
         }
+    }
+}
+
+/// Parses a number of seconds or clients, which must be at least 1.
+fn at_least_one<T>(text: &str) -> Result<T, String>
+where
+    T: std::str::FromStr<Err = std::num::ParseIntError> + From<u8> + PartialEq,
+{
+    match text.parse::<T>() {
+        Ok(n) if n == T::from(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -84,6 +107,63 @@ pub fn exit_status(program: &str, result: crate::Result<()>) -> ExitCode {
         Err(e) => {
             status!("{program}: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        server: ServerArgs,
+    }
+
+    fn options(args: &[&str]) -> Result<ServerOptions, clap::Error> {
+        let argv = std::iter::once("server").chain(args.iter().copied());
+        Cli::try_parse_from(argv).map(|cli| cli.server.options())
+    }
+
+    #[test]
+    fn defaults_are_the_named_limits() {
+        let o = options(&[]).unwrap();
+        assert_eq!(o.handshake_timeout, DEFAULT_HANDSHAKE_TIMEOUT);
+        assert_eq!(o.idle_timeout, DEFAULT_IDLE_TIMEOUT);
+        assert_eq!(o.write_timeout, DEFAULT_WRITE_TIMEOUT);
+        assert_eq!(o.max_connections, DEFAULT_MAX_CONNECTIONS);
+    }
+
+    #[test]
+    fn every_limit_has_a_flag() {
+        let o = options(&[
+            "--handshake-timeout",
+            "1",
+            "--idle-timeout",
+            "2",
+            "--write-timeout",
+            "3",
+            "--max-connections",
+            "4",
+        ])
+        .unwrap();
+        assert_eq!(o.handshake_timeout, Duration::from_secs(1));
+        assert_eq!(o.idle_timeout, Duration::from_secs(2));
+        assert_eq!(o.write_timeout, Duration::from_secs(3));
+        assert_eq!(o.max_connections, 4);
+    }
+
+    #[test]
+    fn zero_limits_are_refused() {
+        for flag in [
+            "--handshake-timeout",
+            "--idle-timeout",
+            "--write-timeout",
+            "--max-connections",
+        ] {
+            let e = options(&[flag, "0"]).unwrap_err();
+            assert!(e.to_string().contains("must be at least 1"), "{flag}: {e}");
         }
     }
 }

@@ -1,20 +1,28 @@
 //! The echo server loop, written once for every lesson.
 //!
 //! ```text
-//! accept --> one thread per client:
+//! accept --> too many clients already?  --> refuse: one line, close
+//!        --> one thread per client:
 //!              setup (handshake, if the lesson has one)  [handshake timeout]
-//!              loop: read message --> print it --> send it back  [idle timeout]
+//!              loop: read message --> print it --> send it back
+//!                      [idle timeout on reads, write timeout on sends]
 //!              EOF between messages   --> "client disconnected"
 //!              anything else          --> one line on stderr, drop the client
 //! ```
 //!
 //! A misbehaving client only ever ends its own thread. The limits below keep
-//! silent or greedy clients from piling up: every wait on the network has a
-//! timeout, and the number of clients served at once is capped.
+//! silent, slow or greedy clients from piling up: every wait on the network
+//! has a timeout, and the number of clients served at once is capped. Each
+//! limit has a flag (see `cli.rs`) and a line in `SECURITY.md`.
+//!
+//! These limits are deliberately basic. They stop a client from holding a
+//! thread *forever*; they do not stop a determined flood (a thousand clients
+//! that each connect and wait still fill every slot for a while).
 
 use std::io::{self, BufRead, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
@@ -22,17 +30,26 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::message::{MessageReader, MessageWriter, Role};
 
-/// How long a new client may take to finish its handshake.
+/// How long a new client has, from the moment it is accepted, to finish the
+/// whole handshake (`--handshake-timeout`). A client that connects and says
+/// nothing, or drips its public key a byte at a time, is dropped after this.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a connected client may stay silent before it is dropped.
+/// How long a connected client may stay silent before it is dropped
+/// (`--idle-timeout`). It bounds every read after the handshake, including
+/// a read in the middle of a record whose sender stopped half way.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
-/// How long one write may wait for a client that is not reading.
+/// How long one send may wait for a client that is not reading
+/// (`--write-timeout`). Without it, a client that sends a lot and reads
+/// nothing would fill the socket buffers and block its echo forever.
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How many clients are served at once; more are turned away.
+/// How many clients are served at once, handshakes included
+/// (`--max-connections`). One more is accepted, told nothing, and closed.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// Stack size for each client's thread: the echo loop needs little, and a
 /// small stack keeps a thousand idle clients cheap.
 const CLIENT_THREAD_STACK: usize = 256 * 1024;
+/// Stack size for the handshake watchdog, which only waits and closes.
+const WATCHDOG_STACK: usize = 64 * 1024;
 
 /// The server's limits and modes.
 #[derive(Clone, Debug)]
@@ -81,8 +98,16 @@ where
     Ok(())
 }
 
+/// One connected client, as the `--chat` pusher sees it: its sending half,
+/// and the socket, so a client that stops reading can be cut off.
+struct Client<W> {
+    peer: SocketAddr,
+    writer: Mutex<W>,
+    socket: TcpStream,
+}
+
 /// The clients a `--chat` server pushes its stdin lines to.
-type Clients<W> = Arc<Mutex<Vec<(SocketAddr, Arc<Mutex<W>>)>>>;
+type Clients<W> = Arc<Mutex<Vec<Arc<Client<W>>>>>;
 
 /// Serves clients on an already bound listener, forever.
 pub fn serve<R, W, F>(listener: TcpListener, options: ServerOptions, setup: F)
@@ -95,8 +120,8 @@ where
     let active = Arc::new(AtomicUsize::new(0));
     let clients: Clients<W> = Arc::new(Mutex::new(Vec::new()));
     if options.chat {
-        let clients = Arc::clone(&clients);
-        thread::spawn(move || push_stdin_lines(&clients));
+        let (clients, options) = (Arc::clone(&clients), options.clone());
+        thread::spawn(move || push_stdin_lines(&clients, &options));
     }
     for stream in listener.incoming() {
         let stream = match stream {
@@ -113,12 +138,15 @@ where
             Err(_) => continue, // already gone
         };
         // Count ourselves in; turn the client away if that makes too many.
+        // The accept loop itself never waits on a client, so a flood cannot
+        // stop it from accepting (and refusing) the next connection.
         if active.fetch_add(1, Ordering::SeqCst) >= options.max_connections {
             active.fetch_sub(1, Ordering::SeqCst);
             status!(
                 "{peer}: refused: already serving {} clients (--max-connections)",
                 options.max_connections
             );
+            let _ = stream.shutdown(Shutdown::Both);
             continue; // dropping `stream` closes it
         }
         let guard = ActiveGuard(Arc::clone(&active));
@@ -130,13 +158,52 @@ where
                 let _guard = guard;
                 match handle_client(stream, peer, &options, &*setup, &clients) {
                     Ok(()) => say(&options, format_args!("{peer}: client disconnected")),
-                    Err(e) => status!("{peer}: dropped: {e}"),
+                    Err(ending) => status!("{peer}: {}", ending.reason(&options)),
                 }
                 forget_client(&clients, peer);
             });
         if let Err(e) = spawned {
             status!("{peer}: refused: cannot start a thread: {e}");
         }
+    }
+}
+
+/// Why a client was dropped, and at which stage. The stage decides the
+/// words: a timeout while reading means the client went quiet, a timeout
+/// while writing means it stopped reading.
+enum Dropped {
+    Handshake(Error),
+    Reading(Error),
+    Writing(Error),
+}
+
+impl Dropped {
+    /// The one line the server prints about it (after the peer's address).
+    fn reason(&self, options: &ServerOptions) -> String {
+        match self {
+            Dropped::Handshake(Error::TimedOut) => format!(
+                "handshake failed: not finished within {:?} (--handshake-timeout)",
+                options.handshake_timeout
+            ),
+            Dropped::Handshake(e) => format!("handshake failed: {e}"),
+            Dropped::Reading(Error::TimedOut) => format!(
+                "dropped: silent for {:?} (--idle-timeout)",
+                options.idle_timeout
+            ),
+            Dropped::Reading(e) => format!("dropped: {e}"),
+            Dropped::Writing(e) => format!("dropped: {}", write_failure(e, options)),
+        }
+    }
+}
+
+/// Words for a send that failed.
+fn write_failure(e: &Error, options: &ServerOptions) -> String {
+    match e {
+        Error::TimedOut => format!(
+            "not reading what we send; a write waited {:?} (--write-timeout)",
+            options.write_timeout
+        ),
+        e => format!("cannot send to it: {e}"),
     }
 }
 
@@ -147,41 +214,117 @@ fn handle_client<R, W, F>(
     options: &ServerOptions,
     setup: &F,
     clients: &Clients<W>,
-) -> Result<()>
+) -> std::result::Result<(), Dropped>
 where
     R: MessageReader,
     W: MessageWriter,
     F: Fn(TcpStream, Role) -> Result<(R, W)>,
 {
-    // Records leave in one write each; don't let Nagle hold them back.
-    stream.set_nodelay(true)?;
-    // The handshake gets a short leash: a client that connects and says
-    // nothing must not hold a thread for long.
-    stream.set_read_timeout(Some(options.handshake_timeout))?;
-    stream.set_write_timeout(Some(options.write_timeout))?;
-    // A handle to the same socket, to change its timeout after the handshake.
-    let control = stream.try_clone()?;
-    let (mut reader, writer) = setup(stream, Role::Server)?;
-    control.set_read_timeout(Some(options.idle_timeout))?;
+    // A handle to the same socket, to change its timeouts after the
+    // handshake and to close it from outside.
+    let control = stream
+        .try_clone()
+        .map_err(|e| Dropped::Handshake(e.into()))?;
+    let (mut reader, writer) = handshake(stream, &control, options, setup)?;
+    control
+        .set_read_timeout(Some(options.idle_timeout))
+        .map_err(|e| Dropped::Reading(e.into()))?;
     say(options, format_args!("{peer}: client connected"));
 
-    let writer = Arc::new(Mutex::new(writer));
+    let socket = control
+        .try_clone()
+        .map_err(|e| Dropped::Reading(e.into()))?;
+    let client = Arc::new(Client {
+        peer,
+        writer: Mutex::new(writer),
+        socket,
+    });
     if options.chat {
-        lock(clients).push((peer, Arc::clone(&writer)));
+        lock(clients).push(Arc::clone(&client));
     }
     // The echo loop proper.
-    while let Some(message) = reader.read_message()? {
+    let result = loop {
+        let message = match reader.read_message() {
+            Ok(Some(message)) => message,
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(Dropped::Reading(e)),
+        };
         say(
             options,
             format_args!("[{peer}] {}", String::from_utf8_lossy(message)),
         );
-        lock(&writer).write_message(message)?;
+        if let Err(e) = lock(&client.writer).write_message(message) {
+            break Err(Dropped::Writing(e));
+        }
+    };
+    if result.is_err() {
+        // Close now, even if the chat pusher still holds a handle: the peer
+        // learns at once that it was dropped, and anything more it sends is
+        // never read.
+        let _ = control.shutdown(Shutdown::Both);
     }
-    Ok(())
+    result
+}
+
+/// Runs the lesson's setup under the handshake deadline.
+///
+/// The socket's read timeout alone bounds each *read*, so a client that
+/// drips one byte of its public key per second would pass it 32 times over.
+/// A watchdog thread bounds the handshake as a whole: if it is not done in
+/// time, the watchdog shuts the socket, and the setup's next read fails.
+fn handshake<R, W, F>(
+    stream: TcpStream,
+    control: &TcpStream,
+    options: &ServerOptions,
+    setup: &F,
+) -> std::result::Result<(R, W), Dropped>
+where
+    F: Fn(TcpStream, Role) -> Result<(R, W)>,
+{
+    let failed = |e: io::Error| Dropped::Handshake(e.into());
+    // Records leave in one write each; don't let Nagle hold them back.
+    stream.set_nodelay(true).map_err(failed)?;
+    stream
+        .set_read_timeout(Some(options.handshake_timeout))
+        .map_err(failed)?;
+    // The write timeout is set once and holds for the whole connection (the
+    // socket option is shared by every handle to the socket).
+    stream
+        .set_write_timeout(Some(options.write_timeout))
+        .map_err(failed)?;
+
+    let watched = control.try_clone().map_err(failed)?;
+    let fired = Arc::new(AtomicBool::new(false));
+    let fired_in_watchdog = Arc::clone(&fired);
+    let limit = options.handshake_timeout;
+    // Dropping `done` (when this function returns) wakes the watchdog early.
+    let (done, wait) = mpsc::channel::<()>();
+    thread::Builder::new()
+        .name("handshake watchdog".to_string())
+        .stack_size(WATCHDOG_STACK)
+        .spawn(move || {
+            if let Err(RecvTimeoutError::Timeout) = wait.recv_timeout(limit) {
+                fired_in_watchdog.store(true, Ordering::SeqCst);
+                let _ = watched.shutdown(Shutdown::Both);
+            }
+        })
+        .map_err(failed)?;
+
+    let result = setup(stream, Role::Server);
+    drop(done);
+    // If the watchdog fired, whatever the setup saw (a close, a reset) was
+    // our doing: report the real reason.
+    if fired.load(Ordering::SeqCst) {
+        return Err(Dropped::Handshake(Error::TimedOut));
+    }
+    result.map_err(Dropped::Handshake)
 }
 
 /// `--chat`: every line typed on the server's stdin goes to every client.
-fn push_stdin_lines<W: MessageWriter>(clients: &Clients<W>) {
+///
+/// A client that does not read its pushes is cut off after one write
+/// timeout, so it cannot hold up the others for longer than that.
+fn push_stdin_lines<W: MessageWriter>(clients: &Clients<W>, options: &ServerOptions) {
     for line in io::stdin().lock().split(b'\n') {
         let Ok(mut line) = line else { break };
         if line.last() == Some(&b'\r') {
@@ -189,16 +332,20 @@ fn push_stdin_lines<W: MessageWriter>(clients: &Clients<W>) {
         }
         // Copy the list so a slow client does not hold the lock for others.
         let targets: Vec<_> = lock(clients).clone();
-        for (peer, writer) in targets {
-            if let Err(e) = lock(&writer).write_message(&line) {
-                status!("{peer}: push failed: {e}");
+        for client in targets {
+            if let Err(e) = lock(&client.writer).write_message(&line) {
+                // A record may be half sent: the stream is no longer
+                // well-formed, so the connection cannot go on.
+                status!("{}: dropped: {}", client.peer, write_failure(&e, options));
+                let _ = client.socket.shutdown(Shutdown::Both);
+                forget_client(clients, client.peer);
             }
         }
     }
 }
 
 fn forget_client<W>(clients: &Clients<W>, peer: SocketAddr) {
-    lock(clients).retain(|(p, _)| *p != peer);
+    lock(clients).retain(|client| client.peer != peer);
 }
 
 /// Takes a lock even if another client's thread died holding it: the data
