@@ -1,0 +1,29 @@
+//! Lesson 1: the plaintext echo client. Sends each stdin line as raw bytes.
+//!
+//! ```text
+//! cargo run -p tls --bin 1-plain-echo-server          # terminal 1
+//! echo "amount=100" | cargo run -p tls --bin 1-plain-echo-client
+//! ```
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use tls::cli::{ClientArgs, exit_status, parse};
+use tls::plain::{self, DEFAULT_READ_SIZE};
+
+/// Lesson 1 plaintext echo client: raw bytes over TCP, no framing, no crypto.
+#[derive(Parser, Debug)]
+#[command(name = "1-plain-echo-client", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    client: ClientArgs,
+}
+
+fn main() -> ExitCode {
+    let cli: Cli = parse();
+    let result = tls::client::run(&cli.client.addr, cli.client.chat, |stream, _role| {
+        plain::open(stream, DEFAULT_READ_SIZE, Duration::ZERO)
+    });
+    exit_status("1-plain-echo-client", result)
+}

@@ -1,0 +1,45 @@
+//! Lesson 1: the plaintext echo server. Every byte crosses the wire as is.
+//!
+//! It prints whatever each read from the socket returns, then sends those
+//! bytes back. With no framing, one "message" is simply one read, which is
+//! how lesson 2 shows that TCP glues and splits what you send.
+//!
+//! ```text
+//! cargo run -p tls --bin 1-plain-echo-server
+//! # in another terminal:
+//! cargo run -p tls --bin 1-plain-echo-client
+//! ```
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use tls::cli::{ServerArgs, exit_status, parse};
+use tls::plain::{self, DEFAULT_READ_SIZE};
+
+/// Lesson 1 plaintext echo server: raw bytes over TCP, no framing, no crypto.
+#[derive(Parser, Debug)]
+#[command(name = "1-plain-echo-server", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// The most bytes one read from the socket returns (lesson 2: a longer
+    /// send arrives split over several reads).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_READ_SIZE)]
+    read_size: usize,
+    /// Wait this long before every read (lesson 2: sends that pile up
+    /// meanwhile come out of one read, glued together).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    read_delay_ms: u64,
+}
+
+fn main() -> ExitCode {
+    let cli: Cli = parse();
+    let (read_size, delay) = (cli.read_size, Duration::from_millis(cli.read_delay_ms));
+    let result = tls::server::run(
+        &cli.server.addr,
+        cli.server.options(),
+        move |stream, _role| plain::open(stream, read_size, delay),
+    );
+    exit_status("1-plain-echo-server", result)
+}

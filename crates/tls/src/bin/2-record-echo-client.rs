@@ -1,0 +1,29 @@
+//! Lesson 2: the record echo client. Sends each stdin line as one
+//! length-prefixed record and prints the echoed record.
+//!
+//! ```text
+//! cargo run -p tls --bin 2-record-echo-server          # terminal 1
+//! printf 'one\ntwo\nthree\n' | cargo run -p tls --bin 2-record-echo-client
+//! ```
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tls::cli::{ClientArgs, exit_status, parse};
+use tls::framing;
+
+/// Lesson 2 record echo client: length-prefixed plaintext records.
+#[derive(Parser, Debug)]
+#[command(name = "2-record-echo-client", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    client: ClientArgs,
+}
+
+fn main() -> ExitCode {
+    let cli: Cli = parse();
+    let result = tls::client::run(&cli.client.addr, cli.client.chat, |stream, _role| {
+        framing::open(stream)
+    });
+    exit_status("2-record-echo-client", result)
+}

@@ -1,0 +1,40 @@
+//! Lesson 2: the record echo server. Each message travels as
+//! `length (u32, big-endian) || payload`, so boundaries survive TCP.
+//!
+//! Still plaintext: anyone on the wire reads every payload.
+//!
+//! ```text
+//! cargo run -p tls --bin 2-record-echo-server
+//! # in another terminal:
+//! cargo run -p tls --bin 2-record-echo-client
+//! ```
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use tls::cli::{ServerArgs, exit_status, parse};
+use tls::framing;
+
+/// Lesson 2 record echo server: length-prefixed plaintext records.
+#[derive(Parser, Debug)]
+#[command(name = "2-record-echo-server", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Wait this long before every read from the socket. Records that pile
+    /// up meanwhile arrive in one read, and still come out one by one.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    read_delay_ms: u64,
+}
+
+fn main() -> ExitCode {
+    let cli: Cli = parse();
+    let delay = Duration::from_millis(cli.read_delay_ms);
+    let result = tls::server::run(
+        &cli.server.addr,
+        cli.server.options(),
+        move |stream, _role| framing::open_with_read_delay(stream, delay),
+    );
+    exit_status("2-record-echo-server", result)
+}

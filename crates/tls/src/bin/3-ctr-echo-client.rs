@@ -1,0 +1,29 @@
+//! Lesson 3: the "fake secure channel" echo client. Encrypts each stdin line
+//! with AES-256-CTR under the shared key and a fresh random nonce.
+//!
+//! ```text
+//! cargo run -p tls --bin 3-ctr-echo-server          # terminal 1
+//! echo "GET /transfer?to=bob&amount=100 HTTP/1.1" | cargo run -p tls --bin 3-ctr-echo-client
+//! ```
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tls::aes_ctr;
+use tls::cli::{ClientArgs, exit_status, parse};
+
+/// Lesson 3 echo client: AES-256-CTR with a shared key. Encrypted, NOT authenticated.
+#[derive(Parser, Debug)]
+#[command(name = "3-ctr-echo-client", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    client: ClientArgs,
+}
+
+fn main() -> ExitCode {
+    let cli: Cli = parse();
+    let result = tls::client::run(&cli.client.addr, cli.client.chat, |stream, _role| {
+        aes_ctr::open(stream)
+    });
+    exit_status("3-ctr-echo-client", result)
+}

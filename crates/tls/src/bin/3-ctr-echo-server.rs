@@ -1,0 +1,34 @@
+//! Lesson 3: the "fake secure channel" echo server. AES-256-CTR under a
+//! shared, hard-coded key, inside lesson 2 records. Eve sees noise; Mallory
+//! can still change it (lesson 4).
+//!
+//! It prints each decrypted request and sends it back encrypted under a
+//! fresh nonce.
+//!
+//! ```text
+//! cargo run -p tls --bin 3-ctr-echo-server
+//! # in another terminal:
+//! cargo run -p tls --bin 3-ctr-echo-client
+//! ```
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tls::aes_ctr;
+use tls::cli::{ServerArgs, exit_status, parse};
+
+/// Lesson 3 echo server: AES-256-CTR with a shared key. Encrypted, NOT authenticated.
+#[derive(Parser, Debug)]
+#[command(name = "3-ctr-echo-server", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+fn main() -> ExitCode {
+    let cli: Cli = parse();
+    let result = tls::server::run(&cli.server.addr, cli.server.options(), |stream, _role| {
+        aes_ctr::open(stream)
+    });
+    exit_status("3-ctr-echo-server", result)
+}

@@ -1,0 +1,301 @@
+//! Lesson 2: records. Put message boundaries back on top of a byte stream.
+//!
+//! TCP hands the receiver a stream of bytes; how they are cut into `read`
+//! results has nothing to do with how they were written (see `plain.rs`).
+//! So every message goes out with its length in front:
+//!
+//! ```text
+//! +----------------------+---------------------------+
+//! | length (u32, 4 B BE) | payload (length bytes)    |
+//! +----------------------+---------------------------+
+//!   00 00 00 05            68 65 6c 6c 6f   ("hello")
+//! ```
+//!
+//! The receiver reads exactly four bytes, learns how many follow, and reads
+//! exactly that many, whatever pieces the network delivers them in.
+//!
+//! Two rules keep a hostile length harmless:
+//! - a length over [`MAX_RECORD_LEN`] (16 MiB) is refused *before* anything
+//!   is allocated for it;
+//! - even an allowed length is not allocated up front: the buffer grows as
+//!   bytes actually arrive, so announcing 16 MiB and sending nothing costs
+//!   the sender more than it costs us.
+//!
+//! A close between records is the normal end of a conversation (`Ok(None)`);
+//! a close inside a record is [`Error::Truncated`].
+
+use std::io::{BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::message::{MessageReader, MessageWriter};
+use crate::plain::DelayedReads;
+use crate::record::read_first_bytes;
+
+/// Bytes in the length prefix.
+pub const LEN_PREFIX: usize = 4;
+/// The largest payload one record may carry: 16 MiB. A `u32` could announce
+/// 4 GiB; we refuse anything over this before allocating a byte for it.
+pub const MAX_RECORD_LEN: usize = 16 * 1024 * 1024;
+
+/// The read half of a connection as lessons 2 and 3 use it: buffered (a
+/// record takes at least two reads to parse), with an optional pause before
+/// each read from the socket.
+pub type SocketReader = BufReader<DelayedReads<TcpStream>>;
+
+/// Wraps the connection for lesson 2: length-prefixed records.
+pub fn open(stream: TcpStream) -> Result<(RecordReader<SocketReader>, RecordWriter<TcpStream>)> {
+    open_with_read_delay(stream, Duration::ZERO)
+}
+
+/// Like [`open`], but pauses `delay` before every read from the socket, so a
+/// learner can watch several records arrive in one read and still come out
+/// one by one.
+pub fn open_with_read_delay(
+    stream: TcpStream,
+    delay: Duration,
+) -> Result<(RecordReader<SocketReader>, RecordWriter<TcpStream>)> {
+    let read_half = BufReader::new(DelayedReads::new(stream.try_clone()?, delay));
+    Ok((RecordReader::new(read_half), RecordWriter::new(stream)))
+}
+
+/// Appends `length || payload` to `out` (cleared first), so the record can
+/// leave in one write.
+pub fn encode(payload: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    if payload.len() > MAX_RECORD_LEN {
+        return Err(Error::RecordTooLong(payload.len()));
+    }
+    let len = u32::try_from(payload.len()).map_err(|_| Error::RecordTooLong(payload.len()))?;
+    out.clear();
+    out.reserve(LEN_PREFIX + payload.len());
+    // length (4 bytes, big-endian) || payload
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(payload);
+    Ok(())
+}
+
+/// Reads one record's payload into `buf` (cleared first).
+///
+/// Returns `Ok(false)` if the peer closed cleanly before the first byte of a
+/// record, and [`Error::Truncated`] if it closed part-way through one.
+pub fn read_record<R: Read>(reader: &mut R, buf: &mut Vec<u8>) -> Result<bool> {
+    let mut prefix = [0u8; LEN_PREFIX];
+    if !read_first_bytes(reader, &mut prefix)? {
+        return Ok(false);
+    }
+    let announced = u32::from_be_bytes(prefix);
+    // On a 16-bit machine a u32 may not fit a usize; treat that as too long.
+    let len = usize::try_from(announced).unwrap_or(usize::MAX);
+    // Check the announced length before allocating anything for it.
+    if len > MAX_RECORD_LEN {
+        return Err(Error::RecordTooLong(len));
+    }
+    // Read exactly `len` bytes. `take` stops at the record's end, and
+    // `read_to_end` grows `buf` only as fast as bytes really arrive.
+    buf.clear();
+    let got = reader.take(u64::from(announced)).read_to_end(buf)?;
+    if got < len {
+        return Err(Error::Truncated);
+    }
+    Ok(true)
+}
+
+/// The receiving half: one record in, one payload out.
+pub struct RecordReader<R> {
+    reader: R,
+    payload: Vec<u8>,
+}
+
+impl<R: Read> RecordReader<R> {
+    /// Reads records from `reader` (give it a buffered reader: a record is
+    /// read with at least two calls).
+    pub fn new(reader: R) -> RecordReader<R> {
+        RecordReader {
+            reader,
+            payload: Vec::new(),
+        }
+    }
+
+    /// The next record's payload, or `None` after a clean close. Mutable so
+    /// that lesson 3 can decrypt it where it lies.
+    pub fn read_record(&mut self) -> Result<Option<&mut [u8]>> {
+        if read_record(&mut self.reader, &mut self.payload)? {
+            Ok(Some(&mut self.payload))
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+impl<R: Read + Send> MessageReader for RecordReader<R> {
+    fn read_message(&mut self) -> Result<Option<&[u8]>> {
+        Ok(self.read_record()?.map(|payload| &*payload))
+    }
+}
+
+/// The sending half: one message out, one record (or several, past 16 MiB).
+pub struct RecordWriter<W> {
+    writer: W,
+    // Reused for every record: prefix and payload together, one write.
+    out: Vec<u8>,
+}
+
+impl<W: Write> RecordWriter<W> {
+    /// Writes records to `writer`.
+    pub fn new(writer: W) -> RecordWriter<W> {
+        RecordWriter {
+            writer,
+            out: Vec::new(),
+        }
+    }
+
+    /// Sends `payload` as exactly one record, in one write.
+    pub fn write_record(&mut self, payload: &[u8]) -> Result<()> {
+        encode(payload, &mut self.out)?;
+        self.writer.write_all(&self.out)?;
+        self.writer.flush()?;
+        Ok(())
+    }
+}
+
+impl<W: Write + Send> MessageWriter for RecordWriter<W> {
+    fn write_message(&mut self, message: &[u8]) -> Result<()> {
+        // An empty message is still a record (length 0): the boundary itself
+        // is information the receiver gets.
+        if message.is_empty() {
+            return self.write_record(&[]);
+        }
+        // A message over the limit goes out as several full records.
+        for piece in message.chunks(MAX_RECORD_LEN) {
+            self.write_record(piece)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire_of(messages: &[&[u8]]) -> Vec<u8> {
+        let mut wire = Vec::new();
+        let mut w = RecordWriter::new(&mut wire);
+        for m in messages {
+            w.write_message(m).unwrap();
+        }
+        wire
+    }
+
+    #[test]
+    fn hello_is_length_five_then_the_bytes() {
+        assert_eq!(wire_of(&[b"hello"]), b"\x00\x00\x00\x05hello");
+    }
+
+    #[test]
+    fn glued_records_come_apart_again() {
+        // All three records in one buffer, as one slow read would see them.
+        let wire = wire_of(&[b"one", b"", b"three"]);
+        let mut r = RecordReader::new(wire.as_slice());
+        assert_eq!(r.read_message().unwrap(), Some(&b"one"[..]));
+        assert_eq!(r.read_message().unwrap(), Some(&b""[..]));
+        assert_eq!(r.read_message().unwrap(), Some(&b"three"[..]));
+        assert_eq!(r.read_message().unwrap(), None);
+    }
+
+    /// A reader that hands out one byte per call: the most split a stream
+    /// can possibly be.
+    struct OneByteAtATime<'a>(&'a [u8]);
+
+    impl Read for OneByteAtATime<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match (self.0.split_first(), buf.first_mut()) {
+                (Some((b, rest)), Some(slot)) => {
+                    *slot = *b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    #[test]
+    fn split_records_are_put_back_together() {
+        let wire = wire_of(&[b"hello", b"world"]);
+        let mut r = RecordReader::new(OneByteAtATime(&wire));
+        assert_eq!(r.read_message().unwrap(), Some(&b"hello"[..]));
+        assert_eq!(r.read_message().unwrap(), Some(&b"world"[..]));
+        assert_eq!(r.read_message().unwrap(), None);
+    }
+
+    #[test]
+    fn over_16_mib_is_refused_before_reading_the_body() {
+        let too_long = (MAX_RECORD_LEN as u32 + 1).to_be_bytes();
+        let mut reader = too_long.as_slice();
+        let result = read_record(&mut reader, &mut Vec::new());
+        assert!(matches!(result, Err(Error::RecordTooLong(n)) if n == MAX_RECORD_LEN + 1));
+        let largest = u32::MAX.to_be_bytes();
+        let result = read_record(&mut largest.as_slice(), &mut Vec::new());
+        assert!(matches!(result, Err(Error::RecordTooLong(n)) if n == u32::MAX as usize));
+    }
+
+    #[test]
+    fn exactly_16_mib_is_allowed_and_round_trips() {
+        let big = vec![0xab; MAX_RECORD_LEN];
+        let wire = wire_of(&[&big]);
+        assert_eq!(&wire[..4], &(MAX_RECORD_LEN as u32).to_be_bytes());
+        let mut r = RecordReader::new(wire.as_slice());
+        assert_eq!(
+            r.read_message().unwrap().map(<[u8]>::len),
+            Some(MAX_RECORD_LEN)
+        );
+    }
+
+    #[test]
+    fn a_message_over_16_mib_is_split_and_nothing_is_lost() {
+        let big: Vec<u8> = (0..MAX_RECORD_LEN + 10).map(|i| (i % 253) as u8).collect();
+        let wire = wire_of(&[&big]);
+        let mut r = RecordReader::new(wire.as_slice());
+        let mut got = Vec::new();
+        let mut records = 0;
+        while let Some(piece) = r.read_message().unwrap() {
+            got.extend_from_slice(piece);
+            records += 1;
+        }
+        assert_eq!(records, 2);
+        assert_eq!(got, big);
+    }
+
+    #[test]
+    fn encode_refuses_a_payload_over_the_limit() {
+        let too_big = vec![0; MAX_RECORD_LEN + 1];
+        assert!(matches!(
+            encode(&too_big, &mut Vec::new()),
+            Err(Error::RecordTooLong(n)) if n == MAX_RECORD_LEN + 1
+        ));
+    }
+
+    #[test]
+    fn a_close_inside_a_record_is_truncation_between_records_is_clean() {
+        let wire = wire_of(&[b"hello"]);
+        for cut in 1..wire.len() {
+            let mut reader = &wire[..cut];
+            let result = read_record(&mut reader, &mut Vec::new());
+            assert!(matches!(result, Err(Error::Truncated)), "cut at {cut}");
+        }
+        let mut empty: &[u8] = &[];
+        assert!(!read_record(&mut empty, &mut Vec::new()).unwrap());
+    }
+
+    #[test]
+    fn a_big_announced_length_with_no_body_allocates_little() {
+        // 16 MiB announced, 3 bytes sent, then a close.
+        let mut wire = (MAX_RECORD_LEN as u32).to_be_bytes().to_vec();
+        wire.extend_from_slice(b"abc");
+        let mut buf = Vec::new();
+        let result = read_record(&mut wire.as_slice(), &mut buf);
+        assert!(matches!(result, Err(Error::Truncated)));
+        assert!(buf.capacity() < 1024 * 1024, "allocated {}", buf.capacity());
+    }
+}
