@@ -12,6 +12,10 @@
 //!   lesson's channel implements, so the echo loops are written once.
 //! - [`server`], [`client`]: those echo loops (lesson 1 onwards), with the
 //!   server's timeouts and connection limit.
+//! - [`plain`] (1, 2): raw bytes, no framing; a read returns whatever arrived.
+//! - [`framing`] (2): `len(u32) || payload` records, 16 MiB at most.
+//! - [`aes_ctr`] (3): ⚠️ AES-256-CTR under a shared key, unauthenticated on purpose.
+//! - [`malleability`] (4): the bit flip that turns `amount=100` into `amount=900`.
 //! - [`handshake`] (9): X25519 key exchange, client first, low-order keys refused.
 //! - [`keys`] (8, 9): HKDF-SHA256 split into a key per direction.
 //! - [`record`] (9): `len(u16) || nonce(12) || ciphertext || tag(16)`.
@@ -36,14 +40,18 @@ macro_rules! status {
     }};
 }
 
+pub mod aes_ctr;
 pub mod channel;
 pub mod cli;
 pub mod client;
 pub mod error;
+pub mod framing;
 pub mod handshake;
 pub mod keys;
+pub mod malleability;
 pub mod message;
 pub mod nonce;
+pub mod plain;
 pub mod record;
 pub mod server;
 
