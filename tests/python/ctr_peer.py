@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""An independent lesson 3 peer: AES-256-CTR under the shared key, in
+lesson 2 records, written from the wire format in SPEC.md.
+
+    record   = length (u32 big-endian) || payload
+    payload  = nonce (16 random bytes) || AES-256-CTR(key, nonce, plaintext)
+    key      = b"0123456789ABCDEF0123456789ABCDEF"
+
+The counter block is the whole 16-byte nonce, as `modes.CTR(nonce)` in
+Python's `cryptography` package uses it. The crypto here is that package's,
+not ours, so agreeing with the Rust programs checks the format both ways.
+
+    ctr_peer.py client HOST:PORT
+        sends each stdin line, prints each echo on stdout
+    ctr_peer.py server
+        listens on 127.0.0.1:0 (prints "listening on ADDR" on stderr),
+        serves one client: prints each decrypted message on stdout and
+        sends it back encrypted under a fresh nonce
+"""
+
+import os
+import socket
+import struct
+import sys
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+KEY = b"0123456789ABCDEF0123456789ABCDEF"
+NONCE_LEN = 16
+MAX_RECORD = 16 * 1024 * 1024
+
+
+def ctr(nonce, data):
+    """Encrypts or decrypts: CTR is the same XOR both ways."""
+    worker = Cipher(algorithms.AES(KEY), modes.CTR(nonce)).encryptor()
+    return worker.update(data) + worker.finalize()
+
+
+def seal(plaintext):
+    nonce = os.urandom(NONCE_LEN)
+    return nonce + ctr(nonce, plaintext)
+
+
+def unseal(payload):
+    if len(payload) < NONCE_LEN:
+        sys.exit(f"payload of {len(payload)} bytes has no room for a nonce")
+    return ctr(payload[:NONCE_LEN], payload[NONCE_LEN:])
+
+
+def read_exactly(sock, count):
+    """`count` bytes, or None if the peer closed before the first one."""
+    got = bytearray()
+    while len(got) < count:
+        piece = sock.recv(count - len(got))
+        if not piece:
+            if not got:
+                return None
+            sys.exit("peer closed the connection mid-record")
+        got += piece
+    return bytes(got)
+
+
+def write_record(sock, payload):
+    # Header and payload in one call, as the Rust side does.
+    sock.sendall(struct.pack("!I", len(payload)) + payload)
+
+
+def read_record(sock):
+    header = read_exactly(sock, 4)
+    if header is None:
+        return None
+    (length,) = struct.unpack("!I", header)
+    if length > MAX_RECORD:
+        sys.exit(f"record length {length} is over 16 MiB")
+    if length == 0:
+        return b""
+    payload = read_exactly(sock, length)
+    if payload is None:
+        sys.exit("peer closed the connection mid-record")
+    return payload
+
+
+def send_message(sock, message):
+    limit = MAX_RECORD - NONCE_LEN
+    if not message:
+        write_record(sock, seal(b""))
+    for start in range(0, len(message), limit):
+        write_record(sock, seal(message[start : start + limit]))
+
+
+def client(addr):
+    host, port = addr.rsplit(":", 1)
+    sock = socket.create_connection((host, int(port)))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    out = sys.stdout.buffer
+    for line in sys.stdin.buffer:
+        line = line.rstrip(b"\n").rstrip(b"\r")
+        send_message(sock, line)
+        # At least one record comes back; collect until the line is whole.
+        echo = b""
+        while True:
+            payload = read_record(sock)
+            if payload is None:
+                sys.exit("server closed the connection")
+            echo += unseal(payload)
+            if len(echo) >= len(line):
+                break
+        out.write(echo + b"\n")
+        out.flush()
+    sock.close()
+
+
+def server():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    host, port = listener.getsockname()
+    print(f"listening on {host}:{port}", file=sys.stderr, flush=True)
+    sock, _ = listener.accept()
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    while True:
+        payload = read_record(sock)
+        if payload is None:
+            print("client disconnected", file=sys.stderr, flush=True)
+            return
+        message = unseal(payload)
+        sys.stdout.buffer.write(message + b"\n")
+        sys.stdout.buffer.flush()
+        write_record(sock, seal(message))
+
+
+def main():
+    args = sys.argv[1:]
+    if len(args) == 2 and args[0] == "client":
+        client(args[1])
+    elif args == ["server"]:
+        server()
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
