@@ -13,8 +13,11 @@ use tls::cli::{ClientArgs, exit_status, parse};
 use tls::plain::{self, DEFAULT_READ_SIZE};
 
 /// Lesson 1 plaintext echo client: raw bytes over TCP, no framing, no crypto.
+///
+/// Sends each stdin line as raw bytes and prints the echo. Start the server
+/// first: cargo run -p tls --bin 1-plain-echo-server
 #[derive(Parser, Debug)]
-#[command(name = "1-plain-echo-client", version, about, long_about = None)]
+#[command(name = "1-plain-echo-client", version, verbatim_doc_comment)]
 struct Cli {
     #[command(flatten)]
     client: ClientArgs,

@@ -18,8 +18,11 @@ use tls::cli::{ServerArgs, exit_status, parse};
 use tls::plain::{self, DEFAULT_READ_SIZE};
 
 /// Lesson 1 plaintext echo server: raw bytes over TCP, no framing, no crypto.
+///
+/// Prints each read's bytes and sends them back. In another terminal:
+/// cargo run -p tls --bin 1-plain-echo-client
 #[derive(Parser, Debug)]
-#[command(name = "1-plain-echo-server", version, about, long_about = None)]
+#[command(name = "1-plain-echo-server", version, verbatim_doc_comment)]
 struct Cli {
     #[command(flatten)]
     server: ServerArgs,

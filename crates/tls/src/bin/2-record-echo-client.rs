@@ -13,8 +13,11 @@ use tls::cli::{ClientArgs, exit_status, parse};
 use tls::framing;
 
 /// Lesson 2 record echo client: length-prefixed plaintext records.
+///
+/// Sends each stdin line as one record and prints the echo. Start the server
+/// first: cargo run -p tls --bin 2-record-echo-server
 #[derive(Parser, Debug)]
-#[command(name = "2-record-echo-client", version, about, long_about = None)]
+#[command(name = "2-record-echo-client", version, verbatim_doc_comment)]
 struct Cli {
     #[command(flatten)]
     client: ClientArgs,

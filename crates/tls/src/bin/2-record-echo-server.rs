@@ -17,8 +17,12 @@ use tls::cli::{ServerArgs, exit_status, parse};
 use tls::framing;
 
 /// Lesson 2 record echo server: length-prefixed plaintext records.
+///
+/// Each message is `length (u32, big-endian) || payload`. Prints each record
+/// and sends it back. In another terminal:
+/// cargo run -p tls --bin 2-record-echo-client
 #[derive(Parser, Debug)]
-#[command(name = "2-record-echo-server", version, about, long_about = None)]
+#[command(name = "2-record-echo-server", version, verbatim_doc_comment)]
 struct Cli {
     #[command(flatten)]
     server: ServerArgs,

@@ -13,8 +13,12 @@ use tls::aes_ctr;
 use tls::cli::{ClientArgs, exit_status, parse};
 
 /// Lesson 3 echo client: AES-256-CTR with a shared key. Encrypted, NOT authenticated.
+///
+/// Encrypts each stdin line under the shared key and a fresh nonce, and
+/// prints the decrypted echo. Start the server first:
+/// cargo run -p tls --bin 3-ctr-echo-server
 #[derive(Parser, Debug)]
-#[command(name = "3-ctr-echo-client", version, about, long_about = None)]
+#[command(name = "3-ctr-echo-client", version, verbatim_doc_comment)]
 struct Cli {
     #[command(flatten)]
     client: ClientArgs,

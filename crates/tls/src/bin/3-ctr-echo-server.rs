@@ -18,8 +18,13 @@ use tls::aes_ctr;
 use tls::cli::{ServerArgs, exit_status, parse};
 
 /// Lesson 3 echo server: AES-256-CTR with a shared key. Encrypted, NOT authenticated.
+///
+/// Records carry `nonce(16) || AES-256-CTR ciphertext` under the shared key
+/// 0123456789ABCDEF0123456789ABCDEF. Prints each decrypted request and
+/// sends it back under a fresh nonce. In another terminal:
+/// cargo run -p tls --bin 3-ctr-echo-client
 #[derive(Parser, Debug)]
-#[command(name = "3-ctr-echo-server", version, about, long_about = None)]
+#[command(name = "3-ctr-echo-server", version, verbatim_doc_comment)]
 struct Cli {
     #[command(flatten)]
     server: ServerArgs,

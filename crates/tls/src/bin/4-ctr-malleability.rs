@@ -16,8 +16,12 @@ use tls::cli::{exit_status, parse};
 
 /// Lesson 4: turn amount=100 into amount=900 in AES-CTR ciphertext without
 /// the key, then watch ChaCha20-Poly1305 refuse the same trick.
+///
+/// Encrypts a transfer request with the lesson 3 code, flips one ciphertext
+/// bit, and shows the receiver decrypt amount=900, step by step. Then tries
+/// the same flip on a lesson 9 record and shows it rejected.
 #[derive(Parser, Debug)]
-#[command(name = "4-ctr-malleability", version, about, long_about = None)]
+#[command(name = "4-ctr-malleability", version, verbatim_doc_comment)]
 struct Cli {}
 
 fn main() -> ExitCode {
