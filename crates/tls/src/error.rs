@@ -58,6 +58,15 @@ pub enum Error {
         /// Why the operating system said no.
         source: io::Error,
     },
+    /// A key log (`--keylog FILE`) could not be opened, written or read.
+    KeyLog {
+        /// The file as the user named it.
+        path: String,
+        /// Why the operating system said no.
+        source: io::Error,
+    },
+    /// Flags that parse but do not make sense together (Eve and Mallory).
+    Usage(String),
 }
 
 impl fmt::Display for Error {
@@ -80,6 +89,8 @@ impl fmt::Display for Error {
             Error::BadSignature => f.write_str("server signature does not verify"),
             Error::Listen { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             Error::Connect { addr, source } => write!(f, "cannot connect to {addr}: {source}"),
+            Error::KeyLog { path, source } => write!(f, "key log {path}: {source}"),
+            Error::Usage(why) => f.write_str(why),
         }
     }
 }
@@ -89,6 +100,7 @@ impl std::error::Error for Error {
         match self {
             Error::Io(e) => Some(e),
             Error::Listen { source, .. } | Error::Connect { source, .. } => Some(source),
+            Error::KeyLog { source, .. } => Some(source),
             _ => None,
         }
     }

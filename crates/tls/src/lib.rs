@@ -22,6 +22,12 @@
 //! - [`nonce`] (9): random or counter nonces, and the receiver's check.
 //! - [`channel`] (9): handshake plus records, as a reader and a writer.
 //! - [`cli`]: flags shared by the lesson programs.
+//! - [`keylog`] (9): `--keylog FILE` writes the session keys, so a capture can be read.
+//! - [`tap`] (tools): cuts a captured byte stream back into each lesson's records.
+//! - [`hexdump`] (tools): labelled hex dumps, coloured only on a terminal.
+//! - [`proxy`] (tools): accept a client, connect to the server, relay both ways.
+//! - [`eve`] (tools): the passive tap; prints every record, field by field.
+//! - [`mallory`] (tools): the active attacker: flip, replay, reflect, mitm.
 //!
 //! The programs in `src/bin/` are thin: each parses its flags and calls one
 //! function here.
@@ -45,15 +51,21 @@ pub mod channel;
 pub mod cli;
 pub mod client;
 pub mod error;
+pub mod eve;
 pub mod framing;
 pub mod handshake;
+pub mod hexdump;
+pub mod keylog;
 pub mod keys;
 pub mod malleability;
+pub mod mallory;
 pub mod message;
 pub mod nonce;
 pub mod plain;
+pub mod proxy;
 pub mod record;
 pub mod server;
+pub mod tap;
 
 pub use error::{Error, Result};
 

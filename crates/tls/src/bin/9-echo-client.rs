@@ -8,12 +8,17 @@
 //! cargo run -p tls --bin 9-echo-server          # terminal 1
 //! echo "hello secret world" | cargo run -p tls --bin 9-echo-client
 //! ```
+//!
+//! `--keylog FILE` appends the session's keys to FILE, for Eve or a capture
+//! (see `lessons/wireshark.md`).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use tls::channel::open_secure;
 use tls::cli::{ClientArgs, exit_status, parse};
+use tls::keylog::KeyLog;
 use tls::nonce::NonceMode;
 
 /// Lesson 9 encrypted echo client: X25519 + HKDF + ChaCha20-Poly1305.
@@ -25,14 +30,26 @@ struct Cli {
     /// How record nonces are chosen; the server must use the same.
     #[arg(long, value_enum, default_value_t = NonceMode::Random)]
     nonce: NonceMode,
+    /// Append this session's keys to FILE so a capture can be decrypted
+    /// (see lessons/wireshark.md). Anyone with the file can read the traffic.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
     let cli: Cli = parse();
+    exit_status("9-echo-client", connect(cli))
+}
+
+fn connect(cli: Cli) -> tls::Result<()> {
     let nonce = cli.nonce;
-    let result = tls::client::run(&cli.client.addr, cli.client.chat, |stream, role| {
-        let (reader, writer, _session) = open_secure(stream, role, nonce)?;
+    let keylog = KeyLog::create_if(cli.keylog.as_deref())?;
+    tls::client::run(&cli.client.addr, cli.client.chat, |stream, role| {
+        let (reader, writer, session) = open_secure(stream, role, nonce)?;
+        // Logged before the first record leaves, so a tap always finds it.
+        if let Some(keylog) = &keylog {
+            keylog.record(&session)?;
+        }
         Ok((reader, writer))
-    });
-    exit_status("9-echo-client", result)
+    })
 }

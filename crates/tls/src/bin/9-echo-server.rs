@@ -10,12 +10,17 @@
 //! # in another terminal:
 //! cargo run -p tls --bin 9-echo-client
 //! ```
+//!
+//! `--keylog FILE` appends each session's keys to FILE, for Eve or a
+//! capture (see `lessons/wireshark.md`).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use tls::channel::open_secure;
 use tls::cli::{ServerArgs, exit_status, parse};
+use tls::keylog::KeyLog;
 use tls::nonce::NonceMode;
 
 /// Lesson 9 encrypted echo server: X25519 + HKDF + ChaCha20-Poly1305.
@@ -27,18 +32,29 @@ struct Cli {
     /// How record nonces are chosen; the client must use the same.
     #[arg(long, value_enum, default_value_t = NonceMode::Random)]
     nonce: NonceMode,
+    /// Append this session's keys to FILE so a capture can be decrypted
+    /// (see lessons/wireshark.md). Anyone with the file can read the traffic.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
     let cli: Cli = parse();
+    exit_status("9-echo-server", serve(cli))
+}
+
+fn serve(cli: Cli) -> tls::Result<()> {
     let nonce = cli.nonce;
-    let result = tls::server::run(
+    let keylog = KeyLog::create_if(cli.keylog.as_deref())?;
+    tls::server::run(
         &cli.server.addr,
         cli.server.options(),
         move |stream, role| {
-            let (reader, writer, _session) = open_secure(stream, role, nonce)?;
+            let (reader, writer, session) = open_secure(stream, role, nonce)?;
+            if let Some(keylog) = &keylog {
+                keylog.record(&session)?;
+            }
             Ok((reader, writer))
         },
-    );
-    exit_status("9-echo-server", result)
+    )
 }

@@ -1,0 +1,60 @@
+//! Eve: a passive tap. She forwards every byte between a client and a
+//! server unchanged and prints, per direction and per record, what anyone
+//! on the wire can see, field by field.
+//!
+//! Three terminals:
+//!
+//! ```text
+//! cargo run -p tls --bin 9-echo-server                      # 1: server on 7878
+//! cargo run -p tls --bin eve -- --lesson 9                  # 2: eve on 7879 -> 7878
+//! cargo run -p tls --bin 9-echo-client -- --addr 127.0.0.1:7879   # 3: client via eve
+//! ```
+//!
+//! With `--keylog FILE` (the same file the server or client was started
+//! with), Eve also prints each lesson 9 record's plaintext.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tls::cli::{exit_status, parse};
+use tls::eve::{self, EveOptions};
+use tls::hexdump::{DEFAULT_FIELD_LIMIT, Style};
+use tls::tap::Lesson;
+
+/// Eve, the passive observer: relays a connection and prints every record.
+#[derive(Parser, Debug)]
+#[command(name = "eve", version, about, long_about = None)]
+struct Cli {
+    /// Address to listen on; point the client here.
+    #[arg(
+        long,
+        alias = "addr",
+        value_name = "HOST:PORT",
+        default_value = "127.0.0.1:7879"
+    )]
+    listen: String,
+    /// Address of the real server.
+    #[arg(long, value_name = "HOST:PORT", default_value = tls::DEFAULT_ADDR)]
+    upstream: String,
+    /// Which lesson's wire format to expect: 1, 2, 3 or 9.
+    #[arg(long, value_name = "N")]
+    lesson: Lesson,
+    /// Lesson 9 key log (from `--keylog` on the server or client): decrypt
+    /// and print the plaintext beside each record.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<PathBuf>,
+    /// Bytes of each field to show before summarising the rest.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_FIELD_LIMIT)]
+    field_limit: usize,
+}
+
+fn main() -> ExitCode {
+    let cli: Cli = parse();
+    let options = EveOptions {
+        lesson: cli.lesson,
+        keylog: cli.keylog,
+        style: Style::for_stdout(cli.field_limit),
+    };
+    exit_status("eve", eve::run(&cli.listen, &cli.upstream, options))
+}

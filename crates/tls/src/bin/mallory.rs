@@ -1,0 +1,81 @@
+//! Mallory: an active attacker between a client and a server. She flips
+//! bits, replays and reflects records, or runs a full man-in-the-middle on
+//! lesson 9, and prints what she did on stdout.
+//!
+//! Three terminals, the lesson 4 flip live:
+//!
+//! ```text
+//! cargo run -p tls --bin 3-ctr-echo-server                                # 1
+//! cargo run -p tls --bin mallory -- --attack flip --lesson 3              # 2
+//! echo 'GET /transfer?to=bob&amount=100 HTTP/1.1' \
+//!   | cargo run -p tls --bin 3-ctr-echo-client -- --addr 127.0.0.1:7879   # 3
+//! ```
+//!
+//! The server prints `amount=900`. Against `9-echo-server` the same flip is
+//! refused (bad tag). `--attack mitm` reads lesson 9 in the clear.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tls::cli::{exit_status, parse};
+use tls::mallory::{self, Attack, DEFAULT_OFFSET, MalloryOptions, Rewrite};
+use tls::nonce::NonceMode;
+use tls::tap::Lesson;
+
+/// Mallory, the active attacker: flip, replay, reflect, or man-in-the-middle.
+#[derive(Parser, Debug)]
+#[command(name = "mallory", version, about, long_about = None)]
+struct Cli {
+    /// Address to listen on; point the client here.
+    #[arg(
+        long,
+        alias = "addr",
+        value_name = "HOST:PORT",
+        default_value = "127.0.0.1:7879"
+    )]
+    listen: String,
+    /// Address of the real server.
+    #[arg(long, value_name = "HOST:PORT", default_value = tls::DEFAULT_ADDR)]
+    upstream: String,
+    /// The attack to run.
+    #[arg(long, value_enum)]
+    attack: Attack,
+    /// Which lesson's wire format to expect: 1, 2, 3 or 9 (mitm: 9).
+    #[arg(long, value_name = "N")]
+    lesson: Option<Lesson>,
+    /// flip: where the known text starts in each client message (21 is
+    /// `amount=` in `GET /transfer?to=bob&amount=100 HTTP/1.1`).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_OFFSET)]
+    offset: usize,
+    /// flip: the plaintext Mallory knows is at --offset.
+    #[arg(long, value_name = "TEXT", default_value = "amount=100")]
+    known: String,
+    /// flip: the plaintext she wants the server to read instead.
+    #[arg(long, value_name = "TEXT", default_value = "amount=900")]
+    wanted: String,
+    /// replay: which client record to send twice (1 is the first).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    record: u64,
+    /// mitm: the nonce mode the client and server use.
+    #[arg(long, value_enum, default_value_t = NonceMode::Random)]
+    nonce: NonceMode,
+    /// mitm: rewrite client messages, e.g. amount=100:amount=900 (the echo
+    /// is rewritten back, so the client sees what it sent).
+    #[arg(long, value_name = "FROM:TO")]
+    rewrite: Option<Rewrite>,
+}
+
+fn main() -> ExitCode {
+    let cli: Cli = parse();
+    let options = MalloryOptions {
+        attack: cli.attack,
+        lesson: cli.lesson,
+        offset: cli.offset,
+        known: cli.known.into_bytes(),
+        wanted: cli.wanted.into_bytes(),
+        record: cli.record,
+        nonce: cli.nonce,
+        rewrite: cli.rewrite,
+    };
+    exit_status("mallory", mallory::run(&cli.listen, &cli.upstream, options))
+}

@@ -1,0 +1,308 @@
+//! Hex dumps with field labels: how Eve and Mallory show bytes to a person.
+//!
+//! One record is printed as a heading (the direction arrow and what the bytes
+//! are) and then one block per field, each with its name, its offset inside
+//! the record, sixteen bytes of hex per line and the printable ASCII beside
+//! them:
+//!
+//! ```text
+//! client -> server  lesson 9 record #1, 41 bytes
+//!   length      0000  00 27                                            .'
+//!               = 39: nonce + ciphertext + tag
+//!   nonce       0002  5b 0e 91 c4 7a 2d 18 f0 33 6a 9c 01              [...z-..3j..
+//!   ciphertext  000e  c1 7f 20 9a 55 e3 0b 48 d2 6c 1f                 .. .U..H.l.
+//!   tag         0019  8e 44 a0 1b 3c 7d 92 5f e6 08 b1 2a 4f 70 c3 19  .D..<}._...*Op..
+//! ```
+//!
+//! Colour is a help, never a requirement: every fact is in the text, and
+//! colour is only switched on when stdout is a terminal (and `NO_COLOR` is
+//! not set), so piped or captured output stays plain.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+
+/// Bytes shown per hex line.
+pub const BYTES_PER_LINE: usize = 16;
+/// How many bytes of one field are shown before the rest is summarised.
+/// A 200 KB message would otherwise scroll past as thousands of lines.
+pub const DEFAULT_FIELD_LIMIT: usize = 64;
+/// Width of the field-name column.
+const NAME_WIDTH: usize = 11;
+
+/// What a field is, which decides its colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A length prefix.
+    Length,
+    /// A public key sent in the clear.
+    PublicKey,
+    /// A nonce.
+    Nonce,
+    /// Encrypted bytes.
+    Ciphertext,
+    /// An authentication tag.
+    Tag,
+    /// Bytes anyone can read: plaintext on the wire, or decrypted with a key
+    /// log.
+    Plaintext,
+    /// Bytes that did not parse.
+    Malformed,
+}
+
+impl Kind {
+    /// The ANSI colour code used for this kind of field.
+    fn ansi(self) -> &'static str {
+        match self {
+            Kind::Length => "36",      // cyan
+            Kind::PublicKey => "32",   // green
+            Kind::Nonce => "33",       // yellow
+            Kind::Ciphertext => "31",  // red
+            Kind::Tag => "35",         // magenta
+            Kind::Plaintext => "1;37", // bold white
+            Kind::Malformed => "1;31", // bold red
+        }
+    }
+}
+
+/// One labelled run of bytes inside a record.
+#[derive(Clone, Debug)]
+pub struct Field<'a> {
+    /// The label printed in the left column.
+    pub name: &'static str,
+    /// What the bytes are.
+    pub kind: Kind,
+    /// The bytes themselves.
+    pub bytes: &'a [u8],
+    /// An optional line printed under the bytes (a decoded length, text...).
+    pub note: Option<String>,
+}
+
+impl<'a> Field<'a> {
+    /// A field with no note.
+    pub fn new(name: &'static str, kind: Kind, bytes: &'a [u8]) -> Field<'a> {
+        Field {
+            name,
+            kind,
+            bytes,
+            note: None,
+        }
+    }
+
+    /// The same field with a note under it.
+    pub fn with_note(mut self, note: impl Into<String>) -> Field<'a> {
+        self.note = Some(note.into());
+        self
+    }
+}
+
+/// Whether to colour, and how much of each field to show.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    /// Emit ANSI colour codes.
+    pub colour: bool,
+    /// Bytes shown per field before the rest is summarised.
+    pub field_limit: usize,
+}
+
+impl Style {
+    /// Plain text, fields cut at [`DEFAULT_FIELD_LIMIT`] bytes.
+    pub fn plain() -> Style {
+        Style {
+            colour: false,
+            field_limit: DEFAULT_FIELD_LIMIT,
+        }
+    }
+
+    /// Colour only if stdout is a terminal and `NO_COLOR` is unset.
+    pub fn for_stdout(field_limit: usize) -> Style {
+        let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        Style {
+            colour,
+            field_limit,
+        }
+    }
+
+    /// `text` wrapped in the colour for `kind`, or unchanged without colour.
+    pub fn paint(&self, kind: Kind, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[{}m{text}\x1b[0m", kind.ansi())
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// `text` in bold, or unchanged without colour.
+    pub fn bold(&self, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[1m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// Renders a heading line and the fields under it, offsets counted from the
+/// first byte of the first field.
+pub fn render(heading: &str, fields: &[Field<'_>], style: &Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", style.bold(heading));
+    let mut offset = 0;
+    for field in fields {
+        render_field(&mut out, field, offset, style);
+        offset += field.bytes.len();
+    }
+    out
+}
+
+/// One field: name, then hex lines, then the "more bytes" summary and note.
+fn render_field(out: &mut String, field: &Field<'_>, start: usize, style: &Style) {
+    let shown = field.bytes.get(..style.field_limit).unwrap_or(field.bytes);
+    let name = format!("{:<NAME_WIDTH$}", field.name);
+    let blank = " ".repeat(NAME_WIDTH);
+    if shown.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {}  {start:04x}  (empty)",
+            style.paint(field.kind, &name)
+        );
+    }
+    for (i, line) in shown.chunks(BYTES_PER_LINE).enumerate() {
+        let label = if i == 0 {
+            style.paint(field.kind, &name)
+        } else {
+            blank.clone()
+        };
+        let offset = start + i * BYTES_PER_LINE;
+        let hex = style.paint(field.kind, &format!("{:<47}", hex_line(line)));
+        let _ = writeln!(out, "  {label}  {offset:04x}  {hex}  {}", ascii(line));
+    }
+    if let Some(hidden) = field
+        .bytes
+        .len()
+        .checked_sub(shown.len())
+        .filter(|&n| n > 0)
+    {
+        let _ = writeln!(out, "  {blank}  ... {hidden} more bytes");
+    }
+    if let Some(note) = &field.note {
+        let _ = writeln!(out, "  {blank}  {note}");
+    }
+}
+
+/// `00 27 5b ...`: the bytes of one line, space separated.
+fn hex_line(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// The printable-ASCII column: anything else becomes a dot.
+fn ascii(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                char::from(b)
+            } else {
+                '.'
+            }
+        })
+        .collect()
+}
+
+/// Prints a report (Eve's dump, Mallory's log) on stdout and flushes it, so
+/// it shows up at once even through a pipe. A closed stdout is ignored.
+pub fn print(text: &str) {
+    use std::io::Write as _;
+    if !text.is_empty() {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+}
+
+/// `00 27 5b`: bytes as space-separated hex, for one-line reports.
+pub fn hex_spaced(bytes: &[u8]) -> String {
+    hex_line(bytes)
+}
+
+/// Bytes as a quoted, escaped string, cut after `limit` characters: how
+/// readable text is shown beside its hex.
+pub fn quoted(bytes: &[u8], limit: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut shown: String = text.chars().take(limit).collect();
+    let cut = text.chars().count() > limit;
+    shown = shown.escape_debug().to_string();
+    if cut {
+        format!("\"{shown}\"...")
+    } else {
+        format!("\"{shown}\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_get_names_offsets_hex_and_ascii() {
+        let record = [0x00, 0x05, b'h', b'e', b'l', b'l', b'o'];
+        let fields = [
+            Field::new("length", Kind::Length, &record[..2]).with_note("= 5"),
+            Field::new("payload", Kind::Plaintext, &record[2..]),
+        ];
+        let text = render("client -> server  record #1", &fields, &Style::plain());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "client -> server  record #1");
+        assert!(
+            lines[1].starts_with("  length       0000  00 05 "),
+            "{text}"
+        );
+        assert!(lines[2].trim_start().starts_with("= 5"), "{text}");
+        assert!(lines[3].starts_with("  payload      0002  68 65 6c 6c 6f"));
+        assert!(lines[3].ends_with("  hello"), "{text}");
+        assert!(!text.contains('\x1b'), "no colour in plain style");
+    }
+
+    #[test]
+    fn long_fields_wrap_and_are_cut() {
+        let bytes: Vec<u8> = (0..100).collect();
+        let style = Style {
+            colour: false,
+            field_limit: 32,
+        };
+        let text = render(
+            "h",
+            &[Field::new("ciphertext", Kind::Ciphertext, &bytes)],
+            &style,
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert!(
+            lines[2].contains(" 0010  10 11 "),
+            "second line at offset 16"
+        );
+        assert!(lines[3].contains("... 68 more bytes"));
+    }
+
+    #[test]
+    fn colour_wraps_labels_when_asked() {
+        let style = Style {
+            colour: true,
+            field_limit: 16,
+        };
+        let text = render("h", &[Field::new("tag", Kind::Tag, &[1, 2])], &style);
+        assert!(text.contains("\x1b[35m"), "{text:?}");
+    }
+
+    #[test]
+    fn quoted_escapes_and_cuts() {
+        assert_eq!(quoted(b"a\nb", 10), "\"a\\nb\"");
+        assert_eq!(quoted(b"abcdef", 3), "\"abc\"...");
+    }
+}

@@ -1,0 +1,410 @@
+//! Cutting a captured byte stream back into the lesson's messages.
+//!
+//! Someone on the wire sees TCP deliver bytes in whatever pieces it likes:
+//! half a record in one read, three records glued together in the next (that
+//! is lesson 2's whole point). To say "this is a length, this is a nonce",
+//! Eve and Mallory first have to find where each record starts and ends.
+//! A [`Splitter`] does that for one direction of one connection: feed it
+//! every chunk as it is read, and it hands back each complete unit once all
+//! its bytes have arrived.
+//!
+//! ```text
+//! lesson 1   raw bytes, no framing          -> each chunk as it was read
+//! lesson 2   len(u32 BE) || payload         -> one unit per record
+//! lesson 3   len(u32 BE) || nonce(16) || AES-256-CTR ciphertext
+//! lesson 9   public key (32), once per direction, then
+//!            len(u16 BE) || nonce(12) || ChaCha20 ciphertext || tag(16)
+//! ```
+//!
+//! The splitter only *reads* the format; it never needs a key. A length it
+//! cannot believe (too short, or over the lesson's limit) is reported once as
+//! malformed, and from then on the direction is shown as raw chunks, so a
+//! hostile peer can neither crash the tap nor make it buffer without bound.
+
+use std::fmt;
+use std::ops::Range;
+use std::str::FromStr;
+
+use crate::handshake::PUBLIC_KEY_LEN;
+
+/// Lessons 2 and 3 refuse records longer than this (16 MiB).
+pub const MAX_FRAMED_LEN: usize = 16 * 1024 * 1024;
+
+/// The lessons whose wire format the tools understand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lesson {
+    /// Lesson 1: plaintext, no framing.
+    Plain,
+    /// Lesson 2: length-prefixed plaintext records.
+    Framed,
+    /// Lesson 3: length-prefixed AES-256-CTR records, one shared key.
+    Ctr,
+    /// Lesson 9: X25519 handshake, then ChaCha20-Poly1305 records.
+    Encrypted,
+}
+
+impl Lesson {
+    /// The lesson's number in the course.
+    pub fn number(self) -> u8 {
+        match self {
+            Lesson::Plain => 1,
+            Lesson::Framed => 2,
+            Lesson::Ctr => 3,
+            Lesson::Encrypted => 9,
+        }
+    }
+
+    /// Where the parts of a record sit, or `None` for lesson 1 (no records).
+    pub fn layout(self) -> Option<Layout> {
+        match self {
+            Lesson::Plain => None,
+            Lesson::Framed => Some(Layout {
+                prefix: 4,
+                nonce: 0,
+                tag: 0,
+                max_len: MAX_FRAMED_LEN,
+            }),
+            Lesson::Ctr => Some(Layout {
+                prefix: 4,
+                nonce: 16,
+                tag: 0,
+                max_len: MAX_FRAMED_LEN,
+            }),
+            Lesson::Encrypted => Some(Layout {
+                prefix: 2,
+                nonce: 12,
+                tag: 16,
+                max_len: usize::from(u16::MAX),
+            }),
+        }
+    }
+
+    /// Lesson 9 opens each direction with a public key.
+    pub fn has_handshake(self) -> bool {
+        self == Lesson::Encrypted
+    }
+}
+
+impl fmt::Display for Lesson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "lesson {}", self.number())
+    }
+}
+
+impl FromStr for Lesson {
+    type Err = String;
+
+    /// `"1"`, `"2"`, `"3"` or `"9"`, as typed after `--lesson`.
+    fn from_str(s: &str) -> Result<Lesson, String> {
+        match s.trim() {
+            "1" => Ok(Lesson::Plain),
+            "2" => Ok(Lesson::Framed),
+            "3" => Ok(Lesson::Ctr),
+            "9" => Ok(Lesson::Encrypted),
+            other => Err(format!(
+                "the tools understand lessons 1, 2, 3 and 9, not {other:?}"
+            )),
+        }
+    }
+}
+
+/// The shape of one lesson's record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Bytes in the big-endian length prefix (2 or 4).
+    pub prefix: usize,
+    /// Bytes of nonce at the start of the body (0 if none).
+    pub nonce: usize,
+    /// Bytes of tag at the end of the body (0 if none).
+    pub tag: usize,
+    /// The largest length the lesson accepts.
+    pub max_len: usize,
+}
+
+impl Layout {
+    /// The smallest length that can hold the nonce and the tag.
+    pub fn min_len(&self) -> usize {
+        self.nonce + self.tag
+    }
+
+    /// Reads the length prefix at the start of `bytes`, if all of it is there.
+    pub fn read_len(&self, bytes: &[u8]) -> Option<usize> {
+        let prefix = bytes.get(..self.prefix)?;
+        // Big-endian: the first byte is the most significant.
+        Some(
+            prefix
+                .iter()
+                .fold(0usize, |len, &b| (len << 8) | usize::from(b)),
+        )
+    }
+
+    /// Where the nonce sits in a whole record (prefix included).
+    pub fn nonce_range(&self) -> Range<usize> {
+        self.prefix..self.prefix + self.nonce
+    }
+
+    /// Where the payload (plaintext or ciphertext) sits in a whole record of
+    /// `record_len` bytes.
+    pub fn payload_range(&self, record_len: usize) -> Range<usize> {
+        let start = self.prefix + self.nonce;
+        start..record_len.saturating_sub(self.tag).max(start)
+    }
+
+    /// Where the tag sits in a whole record of `record_len` bytes.
+    pub fn tag_range(&self, record_len: usize) -> Range<usize> {
+        self.payload_range(record_len).end..record_len
+    }
+}
+
+/// The two directions of a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Bytes the client sends.
+    ClientToServer,
+    /// Bytes the server sends.
+    ServerToClient,
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::ClientToServer => "client -> server",
+            Direction::ServerToClient => "server -> client",
+        })
+    }
+}
+
+/// One complete piece of a stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// Lesson 1 (or after a malformed length): bytes exactly as one read
+    /// returned them. Without framing there is nothing better to go by.
+    Chunk(Vec<u8>),
+    /// Lesson 9: the 32-byte public key that opens the direction.
+    PublicKey(Vec<u8>),
+    /// A whole record, length prefix included.
+    Record(Vec<u8>),
+    /// Bytes that cannot be a record; the reason says why.
+    Malformed {
+        /// The bytes, as far as they had arrived.
+        bytes: Vec<u8>,
+        /// Why they were refused.
+        reason: String,
+    },
+}
+
+impl Unit {
+    /// The unit's bytes, exactly as they were on the wire.
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Unit::Chunk(b) | Unit::PublicKey(b) | Unit::Record(b) => b,
+            Unit::Malformed { bytes, .. } => bytes,
+        }
+    }
+}
+
+/// Where a splitter is in its stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Lesson 9, before the public key has fully arrived.
+    Handshake,
+    /// Cutting records.
+    Records,
+    /// No framing (lesson 1), or framing was lost: pass chunks through.
+    Raw,
+}
+
+/// Reassembles one direction of one connection into [`Unit`]s.
+#[derive(Debug)]
+pub struct Splitter {
+    layout: Option<Layout>,
+    state: State,
+    // Bytes received but not yet part of a complete unit.
+    pending: Vec<u8>,
+}
+
+impl Splitter {
+    /// A splitter at the very start of a stream of `lesson`.
+    pub fn new(lesson: Lesson) -> Splitter {
+        let state = match (lesson.layout(), lesson.has_handshake()) {
+            (None, _) => State::Raw,
+            (Some(_), true) => State::Handshake,
+            (Some(_), false) => State::Records,
+        };
+        Splitter {
+            layout: lesson.layout(),
+            state,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Feeds the next chunk read from the wire; returns every unit it
+    /// completed, in order. A unit still missing bytes stays buffered.
+    pub fn push(&mut self, chunk: &[u8]) -> Vec<Unit> {
+        if self.state == State::Raw {
+            return if chunk.is_empty() {
+                Vec::new()
+            } else {
+                vec![Unit::Chunk(chunk.to_vec())]
+            };
+        }
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.extend_from_slice(chunk);
+        let mut units = Vec::new();
+        // Cut from the front; `used` bytes are consumed, drained once below.
+        let mut used = 0;
+        while let Some((unit, len)) = self.next_unit(pending.get(used..).unwrap_or_default()) {
+            units.push(unit);
+            used += len;
+        }
+        pending.drain(..used.min(pending.len()));
+        self.pending = pending;
+        units
+    }
+
+    /// The next complete unit at the front of `rest`, and how many bytes it
+    /// took; `None` if more bytes are needed.
+    fn next_unit(&mut self, rest: &[u8]) -> Option<(Unit, usize)> {
+        match self.state {
+            State::Handshake => {
+                // -> / <- public key, 32 raw bytes, no length prefix.
+                let key = rest.get(..PUBLIC_KEY_LEN)?;
+                self.state = State::Records;
+                Some((Unit::PublicKey(key.to_vec()), PUBLIC_KEY_LEN))
+            }
+            State::Records => {
+                let layout = self.layout?;
+                let len = layout.read_len(rest)?;
+                // Check the length before waiting for (or buffering) the body.
+                if len < layout.min_len() || len > layout.max_len {
+                    self.state = State::Raw;
+                    let reason = format!(
+                        "length {len} is impossible here (must be {}..={}); \
+                         showing the rest of this direction raw",
+                        layout.min_len(),
+                        layout.max_len
+                    );
+                    return Some((
+                        Unit::Malformed {
+                            bytes: rest.to_vec(),
+                            reason,
+                        },
+                        rest.len(),
+                    ));
+                }
+                let whole = layout.prefix + len;
+                let record = rest.get(..whole)?;
+                Some((Unit::Record(record.to_vec()), whole))
+            }
+            State::Raw => (!rest.is_empty()).then(|| (Unit::Chunk(rest.to_vec()), rest.len())),
+        }
+    }
+
+    /// Call at end of stream: bytes of an unfinished unit, if any.
+    pub fn finish(&mut self) -> Option<Unit> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        Some(Unit::Malformed {
+            bytes: std::mem::take(&mut self.pending),
+            reason: "the connection closed in the middle of this unit".to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn l9_record(body_len: u16) -> Vec<u8> {
+        let mut r = body_len.to_be_bytes().to_vec();
+        r.extend((0..body_len).map(|i| i as u8));
+        r
+    }
+
+    #[test]
+    fn lesson9_key_then_records_split_and_glued() {
+        let key = vec![7u8; 32];
+        let (a, b) = (l9_record(30), l9_record(40));
+        let wire = [key.clone(), a.clone(), b.clone()].concat();
+        // Feed in awkward pieces: inside the key, inside a prefix, and two
+        // records' worth at once.
+        for cuts in [vec![5, 33, 40], vec![1, 2, 3], vec![64], vec![34, 66]] {
+            let mut s = Splitter::new(Lesson::Encrypted);
+            let mut got = Vec::new();
+            let mut at = 0;
+            for cut in cuts.into_iter().chain([wire.len()]) {
+                got.extend(s.push(&wire[at..cut.min(wire.len())]));
+                at = cut.min(wire.len());
+            }
+            assert_eq!(
+                got,
+                vec![
+                    Unit::PublicKey(key.clone()),
+                    Unit::Record(a.clone()),
+                    Unit::Record(b.clone())
+                ]
+            );
+            assert_eq!(s.finish(), None);
+        }
+    }
+
+    #[test]
+    fn byte_at_a_time_gives_the_same_units() {
+        let mut wire = Vec::new();
+        for payload in [&b"nonce-sixteen-bytes!hello"[..], b"0123456789abcdefX"] {
+            wire.extend((payload.len() as u32).to_be_bytes());
+            wire.extend_from_slice(payload);
+        }
+        let mut s = Splitter::new(Lesson::Ctr);
+        let units: Vec<Unit> = wire.iter().flat_map(|b| s.push(&[*b])).collect();
+        assert_eq!(units.len(), 2);
+        assert_eq!(
+            units.iter().map(|u| u.bytes().len()).sum::<usize>(),
+            wire.len()
+        );
+    }
+
+    #[test]
+    fn impossible_lengths_switch_to_raw() {
+        // Lesson 9: 10 is shorter than nonce + tag.
+        let mut s = Splitter::new(Lesson::Encrypted);
+        let mut wire = vec![1u8; 32];
+        wire.extend([0, 10, 0xaa]);
+        let units = s.push(&wire);
+        assert!(matches!(&units[1], Unit::Malformed { bytes, .. } if bytes == &[0, 10, 0xaa]));
+        assert_eq!(s.push(b"more"), vec![Unit::Chunk(b"more".to_vec())]);
+        // Lesson 3: a 4 GiB length is refused without buffering anything.
+        let mut s = Splitter::new(Lesson::Ctr);
+        assert!(matches!(
+            s.push(&[0xff, 0xff, 0xff, 0xff])[0],
+            Unit::Malformed { .. }
+        ));
+    }
+
+    #[test]
+    fn lesson1_passes_chunks_through() {
+        let mut s = Splitter::new(Lesson::Plain);
+        assert_eq!(s.push(b"hi"), vec![Unit::Chunk(b"hi".to_vec())]);
+        assert_eq!(s.finish(), None);
+    }
+
+    #[test]
+    fn unfinished_record_is_reported_at_the_end() {
+        let mut s = Splitter::new(Lesson::Framed);
+        assert!(s.push(&[0, 0, 0, 9, b'x']).is_empty());
+        assert!(matches!(s.finish(), Some(Unit::Malformed { bytes, .. }) if bytes.len() == 5));
+    }
+
+    #[test]
+    fn ranges_cover_the_record() {
+        let l9 = Lesson::Encrypted.layout().unwrap();
+        assert_eq!(l9.nonce_range(), 2..14);
+        assert_eq!(l9.payload_range(41), 14..25);
+        assert_eq!(l9.tag_range(41), 25..41);
+        let l3 = Lesson::Ctr.layout().unwrap();
+        assert_eq!(l3.payload_range(30), 20..30);
+        assert_eq!(l3.read_len(&[0, 0, 1, 2]), Some(258));
+        assert!("4".parse::<Lesson>().is_err());
+    }
+}
