@@ -60,12 +60,17 @@ fn assert_dropped_with(server: &Server, peer: SocketAddr, reason: &str) {
 }
 
 /// The server process is alive, has not panicked, and echoes for a good
-/// client (run with `client_args`, e.g. the nonce mode).
+/// lesson 9 client (run with `client_args`, e.g. the nonce mode).
 fn assert_still_serving(server: &mut Server, client_args: &[&str]) {
+    assert_still_serving_with(server, CLIENT9, client_args);
+}
+
+/// The same, with the good client of another lesson.
+fn assert_still_serving_with(server: &mut Server, client: &str, client_args: &[&str]) {
     assert!(server.is_running(), "the server died:\n{}", server.stderr());
     let mut args = vec!["--addr", server.addr.as_str()];
     args.extend_from_slice(client_args);
-    let out = run_client(CLIENT9, &args, b"still here\n");
+    let out = run_client(client, &args, b"still here\n");
     assert!(
         out.status.success(),
         "good client failed: {}",
@@ -655,4 +660,244 @@ fn l9_flood_of_connections() {
     held.clear(); // they hang up
     assert!(server.wait_stdout("client disconnected", count));
     assert_still_serving(&mut server, &[]);
+}
+
+// ---------------------------------------------------------------------------
+// Lessons 1-3: the same promises from the servers without a handshake.
+// ---------------------------------------------------------------------------
+
+const SERVER1: &str = "1-plain-echo-server";
+const CLIENT1: &str = "1-plain-echo-client";
+const SERVER2: &str = "2-record-echo-server";
+const CLIENT2: &str = "2-record-echo-client";
+const SERVER3: &str = "3-ctr-echo-server";
+const CLIENT3: &str = "3-ctr-echo-client";
+
+/// Reads exactly `n` bytes of echo.
+fn read_n(stream: &mut TcpStream, n: usize) -> Vec<u8> {
+    let mut got = vec![0; n];
+    stream.read_exact(&mut got).expect("read the echo");
+    got
+}
+
+/// Lesson 2 wire bytes for one record.
+fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut wire = Vec::new();
+    tls::framing::encode(payload, &mut wire).unwrap();
+    wire
+}
+
+/// A peer that sends a lot and never reads, against any lesson's server:
+/// the write timeout must end the server's wait.
+fn never_reads(server: &Server, one_send: &[u8]) -> SocketAddr {
+    let (mut stream, me) = connect(server);
+    stream
+        .set_write_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let one_send = one_send.to_vec();
+    let flooder = thread::spawn(move || {
+        let mut sent = 0usize;
+        while sent < 4096 && stream.write_all(&one_send).is_ok() {
+            sent += 1;
+        }
+        sent
+    });
+    let reason = "dropped: not reading what we send; a write waited 1s (--write-timeout)";
+    assert_dropped_with(server, me, reason);
+    assert!(flooder.join().unwrap() < 4096, "the server never blocked");
+    me
+}
+
+/// With no framing, every close is a clean one: a peer that connects and
+/// leaves is simply a client that disconnected.
+#[test]
+fn l1_connect_and_close() {
+    let mut server = Server::start(SERVER1, &[]);
+    let (stream, me) = connect(&server);
+    drop(stream);
+    assert!(server.wait_stdout(&format!("{me}: client disconnected"), 1));
+    assert_still_serving_with(&mut server, CLIENT1, &[]);
+}
+
+#[test]
+fn l1_non_utf8_bytes_are_echoed_exactly() {
+    let mut server = Server::start(SERVER1, &[]);
+    let (mut stream, _me) = connect(&server);
+    let bytes: &[u8] = b"\xff\x00\xfe plain \xc3";
+    stream.write_all(bytes).unwrap();
+    assert_eq!(read_n(&mut stream, bytes.len()), bytes);
+    assert!(server.wait_stdout("\u{fffd}\0\u{fffd} plain \u{fffd}", 1));
+    assert_still_serving_with(&mut server, CLIENT1, &[]);
+}
+
+#[test]
+fn l1_peer_never_sends() {
+    let mut server = Server::start(SERVER1, &["--idle-timeout", "1"]);
+    let (mut stream, me) = connect(&server);
+    assert_dropped_with(&server, me, &format!("dropped: {IDLE_TIMEOUT}"));
+    assert_closed_by_server(&mut stream);
+    assert_still_serving_with(&mut server, CLIENT1, &[]);
+}
+
+#[test]
+fn l1_peer_never_reads() {
+    let mut server = Server::start(SERVER1, &["--write-timeout", "1", "--quiet"]);
+    never_reads(&server, &[b'x'; 65536]);
+    assert_still_serving_with(&mut server, CLIENT1, &[]);
+}
+
+#[test]
+fn l1_flood_of_connections() {
+    let mut server = Server::start(SERVER1, &["--max-connections", "2"]);
+    let held: Vec<_> = (0..2).map(|_| connect(&server)).collect();
+    // Make sure both are in before the flood: each gets its echo.
+    for (stream, _) in &held {
+        let mut stream = stream;
+        stream.write_all(b"in").unwrap();
+        let mut echo = [0u8; 2];
+        stream.read_exact(&mut echo).unwrap();
+    }
+    for _ in 0..5 {
+        let (mut stream, me) = connect(&server);
+        assert_dropped_with(
+            &server,
+            me,
+            "refused: already serving 2 clients (--max-connections)",
+        );
+        assert_closed_by_server(&mut stream);
+    }
+    drop(held);
+    assert!(server.wait_stdout("client disconnected", 2));
+    assert_still_serving_with(&mut server, CLIENT1, &[]);
+}
+
+#[test]
+fn l2_length_over_16_mib() {
+    let mut server = Server::start(SERVER2, &[]);
+    let (mut stream, me) = connect(&server);
+    let len = u32::try_from(tls::framing::MAX_RECORD_LEN + 1).unwrap();
+    stream.write_all(&len.to_be_bytes()).unwrap();
+    stream.write_all(b"whatever follows is never read").unwrap();
+    assert_dropped_with(&server, me, "dropped: record length 16777217 is too long");
+    assert_closed_by_server(&mut stream);
+    assert_still_serving_with(&mut server, CLIENT2, &[]);
+}
+
+#[test]
+fn l2_length_u32_max() {
+    let mut server = Server::start(SERVER2, &[]);
+    let (mut stream, me) = connect(&server);
+    stream.write_all(&[0xff; 4]).unwrap();
+    assert_dropped_with(&server, me, "dropped: record length 4294967295 is too long");
+    assert_still_serving_with(&mut server, CLIENT2, &[]);
+}
+
+#[test]
+fn l2_length_16_mib_with_a_short_body_then_close() {
+    let mut server = Server::start(SERVER2, &[]);
+    let (mut stream, me) = connect(&server);
+    let len = u32::try_from(tls::framing::MAX_RECORD_LEN).unwrap();
+    stream.write_all(&len.to_be_bytes()).unwrap();
+    stream.write_all(&[0xab; 1000]).unwrap();
+    drop(stream);
+    assert_dropped_with(&server, me, &format!("dropped: {CLOSED_MID_MESSAGE}"));
+    assert_still_serving_with(&mut server, CLIENT2, &[]);
+}
+
+#[test]
+fn l2_partial_length_prefix_then_close() {
+    let mut server = Server::start(SERVER2, &[]);
+    let (mut stream, me) = connect(&server);
+    stream.write_all(&[0, 0]).unwrap();
+    drop(stream);
+    assert_dropped_with(&server, me, &format!("dropped: {CLOSED_MID_MESSAGE}"));
+    assert_still_serving_with(&mut server, CLIENT2, &[]);
+}
+
+#[test]
+fn l2_peer_stops_mid_record() {
+    let mut server = Server::start(SERVER2, &["--idle-timeout", "1"]);
+    let (mut stream, me) = connect(&server);
+    let record = frame(b"the second half never comes");
+    stream.write_all(&record[..10]).unwrap();
+    assert_dropped_with(&server, me, &format!("dropped: {IDLE_TIMEOUT}"));
+    assert_still_serving_with(&mut server, CLIENT2, &[]);
+}
+
+/// Not errors: an empty record and bytes that are not UTF-8 come back as
+/// they were sent.
+#[test]
+fn l2_empty_and_non_utf8_records() {
+    let mut server = Server::start(SERVER2, &[]);
+    let (mut stream, _me) = connect(&server);
+    let odd: &[u8] = b"\xff\xfe\x00 record \xc3";
+    let wire = [frame(b""), frame(odd)].concat();
+    stream.write_all(&wire).unwrap();
+    assert_eq!(read_n(&mut stream, wire.len()), wire);
+    assert!(server.wait_stdout("\u{fffd}\u{fffd}\0 record \u{fffd}", 1));
+    assert_still_serving_with(&mut server, CLIENT2, &[]);
+}
+
+#[test]
+fn l2_peer_never_reads() {
+    let mut server = Server::start(SERVER2, &["--write-timeout", "1", "--quiet"]);
+    never_reads(&server, &frame(&[b'x'; 65536]));
+    assert_still_serving_with(&mut server, CLIENT2, &[]);
+}
+
+/// Lesson 3 payloads start with a 16-byte nonce; a shorter one is refused.
+#[test]
+fn l3_payload_shorter_than_a_nonce() {
+    let mut server = Server::start(SERVER3, &[]);
+    let (mut stream, me) = connect(&server);
+    stream.write_all(&frame(&[7; 15])).unwrap();
+    assert_dropped_with(&server, me, "dropped: record length 15 is too short");
+    assert_closed_by_server(&mut stream);
+    assert_still_serving_with(&mut server, CLIENT3, &[]);
+}
+
+#[test]
+fn l3_length_over_16_mib() {
+    let mut server = Server::start(SERVER3, &[]);
+    let (mut stream, me) = connect(&server);
+    stream.write_all(&[0x7f, 0xff, 0xff, 0xff]).unwrap();
+    assert_dropped_with(&server, me, "is too long");
+    assert_still_serving_with(&mut server, CLIENT3, &[]);
+}
+
+/// The honest result for lesson 3: CTR has no integrity check, so a flipped
+/// ciphertext byte is *accepted* and the server reads the attacker's text.
+/// (Lesson 4 builds the attack on this; lesson 5 fixes it.)
+#[test]
+fn l3_flipped_ciphertext_is_accepted() {
+    use tls::aes_ctr::{NONCE_LEN as CTR_NONCE_LEN, SHARED_KEY, encrypt_with_nonce};
+    let mut server = Server::start(SERVER3, &[]);
+    let (mut stream, _me) = connect(&server);
+    let mut payload = encrypt_with_nonce(SHARED_KEY, &[9; CTR_NONCE_LEN], b"amount=100");
+    // '1' xor '9' turns the '1' into a '9', without the key.
+    payload[CTR_NONCE_LEN + 7] ^= b'1' ^ b'9';
+    stream.write_all(&frame(&payload)).unwrap();
+    assert!(server.wait_stdout("amount=900", 1), "{}", server.stdout());
+    assert!(!server.stderr().contains("dropped"), "{}", server.stderr());
+    assert_still_serving_with(&mut server, CLIENT3, &[]);
+}
+
+/// Random bytes "decrypt" to random bytes: nothing is refused, nothing
+/// crashes, and the garbage is printed lossily.
+#[test]
+fn l3_random_payload_is_accepted_as_garbage() {
+    let mut server = Server::start(SERVER3, &[]);
+    let (mut stream, me) = connect(&server);
+    stream.write_all(&frame(&noise(64, 3))).unwrap();
+    assert!(server.wait_stdout(&format!("[{me}] "), 1));
+    assert_still_serving_with(&mut server, CLIENT3, &[]);
+}
+
+#[test]
+fn l3_peer_never_reads() {
+    use tls::aes_ctr::{NONCE_LEN as CTR_NONCE_LEN, SHARED_KEY, encrypt_with_nonce};
+    let mut server = Server::start(SERVER3, &["--write-timeout", "1", "--quiet"]);
+    let payload = encrypt_with_nonce(SHARED_KEY, &[1; CTR_NONCE_LEN], &[b'x'; 65536]);
+    never_reads(&server, &frame(&payload));
+    assert_still_serving_with(&mut server, CLIENT3, &[]);
 }
