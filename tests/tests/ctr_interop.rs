@@ -95,3 +95,22 @@ fn rust_ctr_client_talks_to_a_python_server() {
     // Python decrypted what Rust encrypted: one line per record, in order.
     assert_eq!(text(&served.stdout), input);
 }
+
+#[test]
+fn the_python_flip_from_lesson_4_makes_the_rust_server_print_amount_900() {
+    // `python3 tests/python/ctr_flip.py`, as lessons/04-ctr-malleability.md
+    // runs it, against the real lesson 3 server.
+    require_python_cryptography();
+    let server = Server::start("3-ctr-echo-server", &[]);
+    let script = workspace_root().join("tests/python/ctr_flip.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(&server.addr)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("flipped ciphertext byte 28: 0x"), "{said}");
+    assert!(said.contains("server echoed: GET /transfer?to=bob&amount=900 HTTP/1.1"));
+    assert!(server.wait_stdout("] GET /transfer?to=bob&amount=900 HTTP/1.1\n", 1));
+}

@@ -105,6 +105,25 @@ fn lesson2_claim_one_send_arrives_split_without_framing() {
     assert_eq!(pieces.concat(), line);
 }
 
+#[test]
+fn lesson2_claim_a_small_read_size_splits_one_send() {
+    // The `--read-size 16` command from lessons/02-records.md: one 40-byte
+    // write comes out of the server's reads in pieces of at most 16 bytes.
+    let server = Server::start("1-plain-echo-server", &["--read-size", "16"]);
+    let out = run_client(
+        "1-plain-echo-client",
+        &["--addr", &server.addr],
+        format!("{REQUEST}\n").as_bytes(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("{REQUEST}\n"));
+    assert!(server.wait_stdout("client disconnected", 1));
+    let pieces = printed_messages(&server);
+    assert!(pieces.len() >= 3, "{pieces:?}");
+    assert!(pieces.iter().all(|p| p.len() <= 16), "{pieces:?}");
+    assert_eq!(pieces.concat(), REQUEST);
+}
+
 // ---------------------------------------------------------------- lesson 2
 
 #[test]
