@@ -45,7 +45,7 @@ where
         source,
     })?;
     let local = listener.local_addr()?;
-    status!("listening on {local}, forwarding to {upstream} (Ctrl-C to stop)");
+    status!("listening on {local} (forwarding to {upstream}; Ctrl-C to stop)");
     let handle = Arc::new(handle);
     let next_id = AtomicU64::new(1);
     for client in listener.incoming() {
