@@ -625,6 +625,34 @@ fn l9_peer_never_reads() {
     assert_still_serving(&mut server, &[]);
 }
 
+/// The `--chat` push path has the same guard: a client that never reads
+/// what the server pushes is cut off after the write timeout instead of
+/// stalling the pusher (and every other client) forever.
+#[test]
+fn l9_chat_push_to_a_peer_that_never_reads() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mut server = server9(&["--chat", "--write-timeout", "1"]);
+    let peer = Peer::handshake(&server, NonceMode::Random);
+    // Wait until the server has the peer on its chat list.
+    assert!(server.wait_stdout(&format!("{}: client connected", peer.me), 1));
+    let mut stdin = server.stdin.take().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_typing = Arc::clone(&stop);
+    let typist = thread::spawn(move || {
+        let line = [vec![b'p'; 60_000], vec![b'\n']].concat();
+        while !stop_typing.load(Ordering::SeqCst) && stdin.write_all(&line).is_ok() {}
+        // Dropping stdin ends the pusher once it has drained the pipe.
+    });
+    let reason = "dropped: not reading what we send; a write waited 1s (--write-timeout)";
+    assert_dropped_with(&server, peer.me, reason);
+    stop.store(true, Ordering::SeqCst);
+    typist.join().unwrap();
+    // Let the pusher drain what is still in the pipe, to nobody.
+    thread::sleep(Duration::from_millis(300));
+    assert_still_serving(&mut server, &[]);
+}
+
 /// More connections than `--max-connections`: the extra ones are refused
 /// with a line each, the ones already in are unaffected, and once they
 /// leave a new client is served.
