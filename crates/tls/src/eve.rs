@@ -380,8 +380,21 @@ mod tests {
         });
         let mut view = View::new(1, &options);
         let text = view.observe(Direction::ClientToServer, &wire);
-        let _ = std::fs::remove_file(&path);
         assert!(text.contains("client key"), "{text}");
         assert!(text.contains("(key log) \"attack at dawn\""), "{text}");
+        // The same log with the two keys swapped: the tag refuses it.
+        std::fs::write(
+            &path,
+            keylog::format_lines(&client_public, keys.s2c(), keys.c2s()),
+        )
+        .unwrap();
+        let mut view = View::new(2, &options);
+        let text = view.observe(Direction::ClientToServer, &wire);
+        let _ = std::fs::remove_file(&path);
+        assert!(
+            text.contains("does not decrypt with the logged key"),
+            "{text}"
+        );
+        assert!(!text.contains("attack at dawn"), "{text}");
     }
 }
