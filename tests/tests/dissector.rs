@@ -203,9 +203,19 @@ fn write_capture(path: &Path, s: &Session, server_port: u16) {
 
 // ------------------------------------------------------------ tshark
 
+/// `tshark` with an empty home directory: no personal preferences, and no
+/// personally installed copy of the plugin (which would clash with `-X`).
+fn tshark() -> Command {
+    let home = std::env::temp_dir().join(format!("dissector-home-{}", std::process::id()));
+    fs::create_dir_all(&home).unwrap();
+    let mut cmd = Command::new("tshark");
+    cmd.env("HOME", &home).env_remove("XDG_CONFIG_HOME");
+    cmd
+}
+
 fn tshark_fields(capture: &Path, extra: &[&str]) -> Vec<Vec<String>> {
     let script = workspace_root().join("lessons/wireshark/lesson9.lua");
-    let mut cmd = Command::new("tshark");
+    let mut cmd = tshark();
     cmd.arg("-X")
         .arg(format!("lua_script:{}", script.display()))
         .args(["-o", "tcp.desegment_tcp_streams:TRUE"])
@@ -331,7 +341,7 @@ fn without_the_dissector_the_port_is_just_tcp() {
     let s = session(&[b"a", b"b", b"c"]);
     let path = temp("plain");
     write_capture(&path, &s, 7878);
-    let out = Command::new("tshark")
+    let out = tshark()
         .arg("-r")
         .arg(&path)
         .args(["-T", "fields", "-e", "frame.protocols"])
