@@ -186,7 +186,7 @@ fn tamper(pair: &Pair, lesson: Lesson, options: &MalloryOptions) -> Result<()> {
                 }
                 Attack::Replay if number == options.record => {
                     server.write_all(&bytes)?;
-                    swallow.store(options.record + 1, Ordering::SeqCst);
+                    swallow.store(options.record.saturating_add(1), Ordering::SeqCst);
                     // -> the same record again: same nonce, same tag.
                     server.write_all(&bytes)?;
                     report(format!(
