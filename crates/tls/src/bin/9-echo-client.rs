@@ -23,7 +23,7 @@ use tls::nonce::NonceMode;
 
 /// Lesson 9 encrypted echo client: X25519 + HKDF + ChaCha20-Poly1305.
 #[derive(Parser, Debug)]
-#[command(name = "9-echo-client", version, about, long_about = None)]
+#[command(name = "9-echo-client", version)]
 struct Cli {
     #[command(flatten)]
     client: ClientArgs,

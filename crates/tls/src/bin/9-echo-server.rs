@@ -25,7 +25,7 @@ use tls::nonce::NonceMode;
 
 /// Lesson 9 encrypted echo server: X25519 + HKDF + ChaCha20-Poly1305.
 #[derive(Parser, Debug)]
-#[command(name = "9-echo-server", version, about, long_about = None)]
+#[command(name = "9-echo-server", version)]
 struct Cli {
     #[command(flatten)]
     server: ServerArgs,

@@ -22,9 +22,13 @@ use tls::eve::{self, EveOptions};
 use tls::hexdump::{DEFAULT_FIELD_LIMIT, Style};
 use tls::tap::Lesson;
 
-/// Eve, the passive observer: relays a connection and prints every record.
+/// Eve, the passive tap: relays a connection unchanged and prints every record.
+///
+/// Start the lesson's server, then `eve --lesson N`, then point the client at
+/// eve (`--addr 127.0.0.1:7879`). Each record is printed field by field
+/// (length, nonce, ciphertext, tag; lesson 9 also shows the public keys).
 #[derive(Parser, Debug)]
-#[command(name = "eve", version, about, long_about = None)]
+#[command(name = "eve", version, verbatim_doc_comment)]
 struct Cli {
     /// Address to listen on; point the client here.
     #[arg(

@@ -23,8 +23,12 @@ use tls::nonce::NonceMode;
 use tls::tap::Lesson;
 
 /// Mallory, the active attacker: flip, replay, reflect, or man-in-the-middle.
+///
+/// Start the lesson's server, then `mallory --attack KIND --lesson N`, then
+/// point the client at mallory (`--addr 127.0.0.1:7879`). She reports each
+/// record she changed on stdout.
 #[derive(Parser, Debug)]
-#[command(name = "mallory", version, about, long_about = None)]
+#[command(name = "mallory", version, verbatim_doc_comment)]
 struct Cli {
     /// Address to listen on; point the client here.
     #[arg(
