@@ -44,6 +44,18 @@ struct Cli {
     /// Idle clients connected to the server for the memory figure.
     #[arg(long, value_name = "N")]
     clients: Option<usize>,
+    /// Run one workload for a long time and print nothing (for profiling
+    /// with `perf record`).
+    #[arg(long, value_enum, value_name = "WORKLOAD")]
+    profile: Option<Profile>,
+}
+
+/// A workload to run alone under a profiler, against lesson 9.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Profile {
+    Small,
+    Bulk,
+    Handshakes,
 }
 
 /// How much work each measurement does.
@@ -85,8 +97,23 @@ impl Plan {
 
 fn main() -> ExitCode {
     let cli: Cli = tls::cli::parse();
-    let result = run(&Plan::new(&cli));
+    let result = match cli.profile {
+        Some(workload) => profile(workload),
+        None => run(&Plan::new(&cli)),
+    };
     tls::cli::exit_status("bench", result)
+}
+
+/// Ten seconds of one workload against lesson 9, for `perf record`.
+fn profile(workload: Profile) -> tls::Result<()> {
+    let addr = lesson9::start_server()?;
+    let secure = || lesson9::connect(addr);
+    let ten = Duration::from_secs(10);
+    match workload {
+        Profile::Small => round_trips(secure, ten).map(drop),
+        Profile::Bulk => bulk(secure, 4 << 30).map(drop),
+        Profile::Handshakes => handshakes(secure, ten).map(drop),
+    }
 }
 
 fn run(plan: &Plan) -> tls::Result<()> {

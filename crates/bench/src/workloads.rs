@@ -38,7 +38,7 @@ where
     W: MessageWriter,
 {
     let (mut reader, mut writer) = connect()?;
-    let message = [0x5a; SMALL];
+    let message = [b'Z'; SMALL];
     // Warm up: let both ends' buffers and the scheduler settle.
     for _ in 0..50 {
         echo_once(&mut reader, &mut writer, &message)?;
@@ -65,7 +65,15 @@ where
     W: MessageWriter + 'static,
 {
     let (mut reader, mut writer) = connect()?;
-    let chunk = vec![0xa5; MAX_PLAINTEXT_LEN];
+    // Text, like everything an echo server is for: the server validates
+    // each message as UTF-8 (to print it), which is quick for text and much
+    // slower for bytes that are not UTF-8.
+    let chunk: Vec<u8> = b"lorem ipsum dolor sit amet, "
+        .iter()
+        .copied()
+        .cycle()
+        .take(MAX_PLAINTEXT_LEN)
+        .collect();
     let start = Instant::now();
     let sender = thread::spawn(move || -> Result<()> {
         let mut sent = 0;
@@ -99,7 +107,7 @@ where
     R: MessageReader,
     W: MessageWriter,
 {
-    let message = [0x3c; SMALL];
+    let message = [b'<'; SMALL];
     let start = Instant::now();
     let mut done = 0u32;
     while start.elapsed() < budget || done == 0 {
