@@ -133,10 +133,12 @@ pub fn client_handshake<S: Read + Write>(stream: &mut S) -> Result<Session> {
 
 /// Runs the server side over an accepted stream: read first, then answer.
 pub fn server_handshake<S: Read + Write>(stream: &mut S) -> Result<Session> {
-    // <- client public key
-    let client_public = read_public_key(stream)?;
+    // Make our key pair first: it does not depend on the client's key, so
+    // the work overlaps with the client making its own.
     let ours = Handshake::new();
     let server_public = ours.public_key();
+    // <- client public key
+    let client_public = read_public_key(stream)?;
     // -> server public key
     stream.write_all(&server_public)?;
     stream.flush()?;
