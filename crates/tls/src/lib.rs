@@ -12,6 +12,8 @@
 //!   lesson's channel implements, so the echo loops are written once.
 //! - [`server`], [`client`]: those echo loops (lesson 1 onwards), with the
 //!   server's timeouts and connection limit.
+//! - [`watchdog`]: one thread that cuts off handshakes running past their
+//!   deadline.
 //! - [`plain`] (1, 2): raw bytes, no framing; a read returns whatever arrived.
 //! - [`framing`] (2): `len(u32) || payload` records, 16 MiB at most.
 //! - [`aes_ctr`] (3): ⚠️ AES-256-CTR under a shared key, unauthenticated on purpose.
@@ -66,6 +68,7 @@ pub mod proxy;
 pub mod record;
 pub mod server;
 pub mod tap;
+pub mod watchdog;
 
 pub use error::{Error, Result};
 

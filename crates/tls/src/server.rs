@@ -21,14 +21,14 @@
 
 use std::io::{self, BufRead, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::message::{MessageReader, MessageWriter, Role};
+use crate::watchdog::Watchdog;
 
 /// How long a new client has, from the moment it is accepted, to finish the
 /// whole handshake (`--handshake-timeout`). A client that connects and says
@@ -48,8 +48,6 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// Stack size for each client's thread: the echo loop needs little, and a
 /// small stack keeps a thousand idle clients cheap.
 const CLIENT_THREAD_STACK: usize = 256 * 1024;
-/// Stack size for the handshake watchdog, which only waits and closes.
-const WATCHDOG_STACK: usize = 64 * 1024;
 
 /// The server's limits and modes.
 #[derive(Clone, Debug)]
@@ -118,6 +116,13 @@ where
 {
     let setup = Arc::new(setup);
     let active = Arc::new(AtomicUsize::new(0));
+    let watchdog = match Watchdog::start() {
+        Ok(watchdog) => watchdog,
+        Err(e) => {
+            status!("cannot start the handshake watchdog: {e}");
+            return;
+        }
+    };
     let clients: Clients<W> = Arc::new(Mutex::new(Vec::new()));
     if options.chat {
         let (clients, options) = (Arc::clone(&clients), options.clone());
@@ -151,12 +156,13 @@ where
         }
         let guard = ActiveGuard(Arc::clone(&active));
         let (setup, options, clients) = (Arc::clone(&setup), options.clone(), Arc::clone(&clients));
+        let watchdog = Arc::clone(&watchdog);
         let spawned = thread::Builder::new()
             .name(format!("client {peer}"))
             .stack_size(CLIENT_THREAD_STACK)
             .spawn(move || {
                 let _guard = guard;
-                match handle_client(stream, peer, &options, &*setup, &clients) {
+                match handle_client(stream, peer, &options, &*setup, &clients, &watchdog) {
                     Ok(()) => say(&options, format_args!("{peer}: client disconnected")),
                     Err(ending) => status!("{peer}: {}", ending.reason(&options)),
                 }
@@ -214,6 +220,7 @@ fn handle_client<R, W, F>(
     options: &ServerOptions,
     setup: &F,
     clients: &Clients<W>,
+    watchdog: &Arc<Watchdog>,
 ) -> std::result::Result<(), Dropped>
 where
     R: MessageReader,
@@ -225,7 +232,7 @@ where
     let control = stream
         .try_clone()
         .map_err(|e| Dropped::Handshake(e.into()))?;
-    let (mut reader, writer) = handshake(stream, &control, options, setup)?;
+    let (mut reader, writer) = handshake(stream, &control, options, setup, watchdog)?;
     control
         .set_read_timeout(Some(options.idle_timeout))
         .map_err(|e| Dropped::Reading(e.into()))?;
@@ -249,10 +256,13 @@ where
             Ok(None) => break Ok(()),
             Err(e) => break Err(Dropped::Reading(e)),
         };
-        say(
-            options,
-            format_args!("[{peer}] {}", String::from_utf8_lossy(message)),
-        );
+        // Only pay for the UTF-8 conversion if the line will be printed.
+        if options.print_messages {
+            say(
+                options,
+                format_args!("[{peer}] {}", String::from_utf8_lossy(message)),
+            );
+        }
         if let Err(e) = lock(&client.writer).write_message(message) {
             break Err(Dropped::Writing(e));
         }
@@ -268,15 +278,15 @@ where
 
 /// Runs the lesson's setup under the handshake deadline.
 ///
-/// The socket's read timeout alone bounds each *read*, so a client that
-/// drips one byte of its public key per second would pass it 32 times over.
-/// A watchdog thread bounds the handshake as a whole: if it is not done in
-/// time, the watchdog shuts the socket, and the setup's next read fails.
+/// The socket's read timeout bounds each read; the watchdog (see
+/// `watchdog.rs`) bounds the handshake as a whole, so a client cannot drip
+/// its public key a byte at a time and hold the thread for minutes.
 fn handshake<R, W, F>(
     stream: TcpStream,
     control: &TcpStream,
     options: &ServerOptions,
     setup: &F,
+    watchdog: &Arc<Watchdog>,
 ) -> std::result::Result<(R, W), Dropped>
 where
     F: Fn(TcpStream, Role) -> Result<(R, W)>,
@@ -293,28 +303,14 @@ where
         .set_write_timeout(Some(options.write_timeout))
         .map_err(failed)?;
 
-    let watched = control.try_clone().map_err(failed)?;
-    let fired = Arc::new(AtomicBool::new(false));
-    let fired_in_watchdog = Arc::clone(&fired);
-    let limit = options.handshake_timeout;
-    // Dropping `done` (when this function returns) wakes the watchdog early.
-    let (done, wait) = mpsc::channel::<()>();
-    thread::Builder::new()
-        .name("handshake watchdog".to_string())
-        .stack_size(WATCHDOG_STACK)
-        .spawn(move || {
-            if let Err(RecvTimeoutError::Timeout) = wait.recv_timeout(limit) {
-                fired_in_watchdog.store(true, Ordering::SeqCst);
-                let _ = watched.shutdown(Shutdown::Both);
-            }
-        })
-        .map_err(failed)?;
-
+    let watch = watchdog.watch(
+        control.try_clone().map_err(failed)?,
+        options.handshake_timeout,
+    );
     let result = setup(stream, Role::Server);
-    drop(done);
     // If the watchdog fired, whatever the setup saw (a close, a reset) was
     // our doing: report the real reason.
-    if fired.load(Ordering::SeqCst) {
+    if watch.fired() {
         return Err(Dropped::Handshake(Error::TimedOut));
     }
     result.map_err(Dropped::Handshake)
