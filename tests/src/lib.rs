@@ -224,3 +224,23 @@ pub fn run_client(name: &str, args: &[&str], input: &[u8]) -> Output {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// Path of a Python peer script in `tests/python/`, after checking that
+/// python3 and its `cryptography` package are there. A missing package is a
+/// failure with instructions, never a skipped test.
+pub fn python_peer(script: &str) -> String {
+    let ok = Command::new("python3")
+        .args(["-c", "import cryptography"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "python3 with the `cryptography` package is required: pip install cryptography"
+    );
+    workspace_root()
+        .join("tests/python")
+        .join(script)
+        .display()
+        .to_string()
+}

@@ -12,25 +12,6 @@ use std::process::{Command, Stdio};
 
 use e2e::*;
 
-fn python_peer() -> String {
-    workspace_root()
-        .join("tests/python/ctr_peer.py")
-        .display()
-        .to_string()
-}
-
-fn require_python_cryptography() {
-    let ok = Command::new("python3")
-        .args(["-c", "import cryptography"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(
-        ok,
-        "python3 with the `cryptography` package is required: pip install cryptography"
-    );
-}
-
 /// An empty line (a record holding only a nonce), the article's request,
 /// and a line longer than any single read.
 fn input() -> String {
@@ -40,11 +21,10 @@ fn input() -> String {
 
 #[test]
 fn python_client_talks_to_the_rust_ctr_server() {
-    require_python_cryptography();
     let server = Server::start("3-ctr-echo-server", &[]);
     let input = input();
     let mut child = Command::new("python3")
-        .args([&python_peer(), "client", &server.addr])
+        .args([&python_peer("ctr_peer.py"), "client", &server.addr])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -68,9 +48,8 @@ fn python_client_talks_to_the_rust_ctr_server() {
 
 #[test]
 fn rust_ctr_client_talks_to_a_python_server() {
-    require_python_cryptography();
     let mut child = Command::new("python3")
-        .args([&python_peer(), "server"])
+        .args([&python_peer("ctr_peer.py"), "server"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -100,7 +79,6 @@ fn rust_ctr_client_talks_to_a_python_server() {
 fn the_python_flip_from_lesson_4_makes_the_rust_server_print_amount_900() {
     // `python3 tests/python/ctr_flip.py`, as lessons/04-ctr-malleability.md
     // runs it, against the real lesson 3 server.
-    require_python_cryptography();
     let server = Server::start("3-ctr-echo-server", &[]);
     let script = workspace_root().join("tests/python/ctr_flip.py");
     let out = Command::new("python3")

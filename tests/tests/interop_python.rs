@@ -6,32 +6,18 @@ use std::process::{Command, Stdio};
 
 use e2e::*;
 
-fn python_peer() -> String {
-    workspace_root()
-        .join("tests/python/lesson9_peer.py")
-        .display()
-        .to_string()
-}
-
-fn require_python_cryptography() {
-    let ok = Command::new("python3")
-        .args(["-c", "import cryptography"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(
-        ok,
-        "python3 with the `cryptography` package is required: pip install cryptography"
-    );
-}
-
 fn python_client_against_rust_server(nonce: &str) {
-    require_python_cryptography();
     let server = Server::start("9-echo-server", &["--nonce", nonce]);
     let long = "x".repeat(70_000); // two records each way
     let input = format!("from python\n\n{long}\nbye\n");
     let out = Command::new("python3")
-        .args([&python_peer(), "client", &server.addr, "--nonce", nonce])
+        .args([
+            &python_peer("lesson9_peer.py"),
+            "client",
+            &server.addr,
+            "--nonce",
+            nonce,
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -48,9 +34,8 @@ fn python_client_against_rust_server(nonce: &str) {
 }
 
 fn rust_client_against_python_server(nonce: &str) {
-    require_python_cryptography();
     let mut child = Command::new("python3")
-        .args([&python_peer(), "server", "--nonce", nonce])
+        .args([&python_peer("lesson9_peer.py"), "server", "--nonce", nonce])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
