@@ -14,23 +14,25 @@ use crate::server::{
 
 /// Flags every echo server takes. The limits are explained in `SECURITY.md`;
 /// each must be at least 1 (a zero timeout would mean "wait forever" to the
-/// operating system, and zero connections would serve nobody).
+/// operating system, and zero connections would serve nobody), and a
+/// timeout at most a week.
 #[derive(Args, Debug, Clone)]
 pub struct ServerArgs {
     /// Address to listen on.
     #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_ADDR)]
     pub addr: String,
-    /// Seconds a new client has to finish its whole handshake.
+    /// Seconds a new client has to get going: to finish its whole handshake
+    /// in lesson 9, to be accepted into the echo loop in lessons 1-3.
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_HANDSHAKE_TIMEOUT.as_secs(),
-          value_parser = at_least_one::<u64>)]
+          value_parser = seconds())]
     pub handshake_timeout: u64,
     /// Seconds a client may stay silent (even mid-record) before it is dropped.
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs(),
-          value_parser = at_least_one::<u64>)]
+          value_parser = seconds())]
     pub idle_timeout: u64,
     /// Seconds one send may wait for a client that is not reading.
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_WRITE_TIMEOUT.as_secs(),
-          value_parser = at_least_one::<u64>)]
+          value_parser = seconds())]
     pub write_timeout: u64,
     /// Clients served at once, handshakes included; more are refused.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS,
@@ -60,7 +62,16 @@ impl ServerArgs {
     }
 }
 
-/// Parses a number of seconds or clients, which must be at least 1.
+/// The longest timeout a flag accepts: a week. Anything longer is surely a
+/// typo, and an absurd value would overflow the clock arithmetic.
+pub const MAX_TIMEOUT_SECS: u64 = 7 * 24 * 60 * 60;
+
+/// Parses a timeout in seconds: at least 1, at most [`MAX_TIMEOUT_SECS`].
+fn seconds() -> clap::builder::RangedU64ValueParser {
+    clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS)
+}
+
+/// Parses a number of clients, which must be at least 1.
 fn at_least_one<T>(text: &str) -> Result<T, String>
 where
     T: std::str::FromStr<Err = std::num::ParseIntError> + From<u8> + PartialEq,
@@ -162,8 +173,23 @@ mod tests {
             "--write-timeout",
             "--max-connections",
         ] {
-            let e = options(&[flag, "0"]).unwrap_err();
-            assert!(e.to_string().contains("must be at least 1"), "{flag}: {e}");
+            let e = options(&[flag, "0"]).unwrap_err().to_string();
+            let refused = e.contains("must be at least 1") || e.contains("is not in 1..=");
+            assert!(refused, "{flag}: {e}");
         }
+    }
+
+    #[test]
+    fn absurd_timeouts_are_refused() {
+        // Far past a week: would overflow the deadline arithmetic.
+        for flag in ["--handshake-timeout", "--idle-timeout", "--write-timeout"] {
+            let e = options(&[flag, "18446744073709551615"])
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("is not in 1..=604800"), "{flag}: {e}");
+        }
+        let week = MAX_TIMEOUT_SECS.to_string();
+        let o = options(&["--idle-timeout", &week]).unwrap();
+        assert_eq!(o.idle_timeout, Duration::from_secs(MAX_TIMEOUT_SECS));
     }
 }

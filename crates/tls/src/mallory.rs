@@ -239,8 +239,12 @@ fn flip(bytes: &mut [u8], lesson: Lesson, options: &MalloryOptions, here: &str) 
         Some(layout) => layout.payload_range(bytes.len()),
         None => 0..bytes.len(),
     };
-    let start = payload.start + options.offset;
-    let end = start + options.known.len();
+    // Checked sums: --offset is the user's number and may be anything.
+    let start = payload.start.checked_add(options.offset);
+    let end = start.and_then(|s| s.checked_add(options.known.len()));
+    let (Some(start), Some(end)) = (start, end) else {
+        return format!("{here}: too short to hold the target; passed on unchanged");
+    };
     if end > payload.end {
         return format!("{here}: too short to hold the target; passed on unchanged");
     }
@@ -419,6 +423,18 @@ mod tests {
             nonce: NonceMode::Random,
             rewrite: None,
         }
+    }
+
+    #[test]
+    fn an_absurd_offset_passes_the_record_on_unchanged() {
+        let mut opts = options(Attack::Flip, Some(Lesson::Ctr));
+        opts.offset = usize::MAX;
+        let mut record = vec![0, 0, 0, 40];
+        record.extend([7u8; 40]);
+        let before = record.clone();
+        let report = flip(&mut record, Lesson::Ctr, &opts, "r");
+        assert!(report.contains("passed on unchanged"), "{report}");
+        assert_eq!(record, before);
     }
 
     #[test]

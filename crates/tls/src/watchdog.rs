@@ -53,16 +53,20 @@ impl Watchdog {
     pub fn watch(self: &Arc<Self>, socket: TcpStream, limit: Duration) -> Watch {
         let fired = Arc::new(AtomicBool::new(false));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut watched = self.lock();
-        watched.push(Watched {
-            id,
-            deadline: Instant::now() + limit,
-            socket,
-            fired: Arc::clone(&fired),
-        });
-        if watched.len() == 1 {
-            // The thread was waiting with nothing to watch.
-            self.wake.notify_one();
+        // A limit too far away for the clock to represent is no limit at all
+        // (the flags cap timeouts at a week, so this is for library users).
+        if let Some(deadline) = Instant::now().checked_add(limit) {
+            let mut watched = self.lock();
+            watched.push(Watched {
+                id,
+                deadline,
+                socket,
+                fired: Arc::clone(&fired),
+            });
+            if watched.len() == 1 {
+                // The thread was waiting with nothing to watch.
+                self.wake.notify_one();
+            }
         }
         Watch {
             dog: Arc::clone(self),

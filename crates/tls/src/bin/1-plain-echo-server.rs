@@ -28,12 +28,24 @@ struct Cli {
     server: ServerArgs,
     /// The most bytes one read from the socket returns (lesson 2: a longer
     /// send arrives split over several reads).
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_READ_SIZE)]
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_READ_SIZE,
+          value_parser = read_size)]
     read_size: usize,
     /// Wait this long before every read (lesson 2: sends that pile up
     /// meanwhile come out of one read, glued together).
     #[arg(long, value_name = "MS", default_value_t = 0)]
     read_delay_ms: u64,
+}
+
+/// The read buffer is allocated per client, so keep it sensible: 1 byte to
+/// 16 MiB.
+fn read_size(text: &str) -> Result<usize, String> {
+    const MAX_READ_SIZE: usize = 16 * 1024 * 1024;
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_READ_SIZE).contains(&n) => Ok(n),
+        Ok(_) => Err(format!("must be between 1 and {MAX_READ_SIZE}")),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn main() -> ExitCode {
