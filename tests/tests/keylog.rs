@@ -58,6 +58,43 @@ fn server_and_client_log_the_same_two_labelled_keys() {
     assert_ne!(words[0][2], words[1][2]);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_new_key_log_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let log = temp_file("private");
+    let server = Server::start("9-echo-server", &["--keylog", log.to_str().unwrap()]);
+    let out = run_client("9-echo-client", &["--addr", &server.addr], b"hi\n");
+    assert!(out.status.success());
+    assert!(server.wait_stdout("client disconnected", 1));
+    let mode = fs::metadata(&log).unwrap().permissions().mode() & 0o777;
+    let _ = fs::remove_file(&log);
+    assert_eq!(mode, 0o600, "key log mode {mode:o}");
+}
+
+#[test]
+fn without_the_flag_no_key_is_written_or_printed() {
+    let server = Server::start("9-echo-server", &[]);
+    let out = run_client("9-echo-client", &["--addr", &server.addr], b"hello\n");
+    assert!(out.status.success());
+    assert!(server.wait_stdout("client disconnected", 1));
+    // No warning, and nothing that looks like a 32-byte key in hex, on any
+    // of the four output streams.
+    let looks_like_a_key = |s: &str| {
+        s.split(|c: char| !c.is_ascii_hexdigit())
+            .any(|word| word.len() >= 64)
+    };
+    for (what, output) in [
+        ("server stdout", server.stdout()),
+        ("server stderr", server.stderr()),
+        ("client stdout", text(&out.stdout)),
+        ("client stderr", text(&out.stderr)),
+    ] {
+        assert!(!output.contains("WARNING"), "{what}: {output}");
+        assert!(!looks_like_a_key(&output), "{what}: {output}");
+    }
+}
+
 /// The server alone logs; Eve, handed the same file, prints every record's
 /// plaintext, both directions, the 200 KB line's pieces included.
 #[test]

@@ -46,14 +46,15 @@ impl KeyLog {
     /// Opens (or creates) `path` for appending, and says loudly on stderr
     /// that secrets are about to be written there.
     pub fn create(path: &Path) -> Result<KeyLog> {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|source| Error::KeyLog {
-                path: path.display().to_string(),
-                source,
-            })?;
+        let mut options = OpenOptions::new();
+        options.create(true).append(true);
+        // A new key log is readable by its owner only: it unlocks traffic.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(path).map_err(|source| Error::KeyLog {
+            path: path.display().to_string(),
+            source,
+        })?;
         status!(
             "WARNING: writing session keys to {} -- anyone with this file can read the traffic",
             path.display()
