@@ -5,8 +5,9 @@
 //!        <---     <---               each record printed, field by field
 //! ```
 //!
-//! Eve never changes, delays for long, or invents a byte: she reads a chunk,
-//! prints what it completes, and forwards the same chunk. What she can print
+//! Eve never changes or invents a byte: she reads a chunk, prints what it
+//! completes, and forwards the same chunk. (With `--keylog` she may hold a
+//! session's first record up to 2 s while its keys reach the log file.) What she can print
 //! is the lesson's point:
 //!
 //! - lessons 1 and 2: the messages themselves, readable;

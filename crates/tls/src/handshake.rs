@@ -79,7 +79,7 @@ impl Handshake {
         // shared = X25519(our secret, their public)
         let shared = self.secret.diffie_hellman(&PublicKey::from(*peer_public));
         // `was_contributory` is false exactly when the result is all zeros
-        // (RFC 7748 section 6.1 asks for this check).
+        // (RFC 7748 section 6.1 allows this check; we make it).
         if !shared.was_contributory() {
             return Err(Error::BadPeerKey);
         }

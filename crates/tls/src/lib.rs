@@ -39,7 +39,8 @@
 
 /// Prints one status line on stderr, ignoring a closed stderr.
 ///
-/// Status and diagnostics never go to stdout, which carries only data.
+/// Status and diagnostics go to stderr so that a client's stdout carries
+/// only echoed data.
 #[macro_export]
 macro_rules! status {
     ($($arg:tt)*) => {{

@@ -63,7 +63,7 @@ pub fn seal(
     // Encrypt in place: the plaintext bytes in `out` turn into ciphertext.
     let tag = cipher
         .encrypt_inout_detached(&Nonce::from(*nonce), &[], (&mut out[body..]).into())
-        .map_err(|_| Error::RecordTooLong(plaintext.len()))?;
+        .map_err(|_| Error::RecordTooLong(usize::from(len)))?;
     // || tag
     out.extend_from_slice(&tag);
     Ok(())

@@ -22,8 +22,11 @@ use tls::keylog::KeyLog;
 use tls::nonce::NonceMode;
 
 /// Lesson 9 encrypted echo client: X25519 + HKDF + ChaCha20-Poly1305.
+///
+/// Sends each stdin line encrypted and prints the echo. Start the server
+/// first: cargo run -p tls --bin 9-echo-server
 #[derive(Parser, Debug)]
-#[command(name = "9-echo-client", version)]
+#[command(name = "9-echo-client", version, verbatim_doc_comment)]
 struct Cli {
     #[command(flatten)]
     client: ClientArgs,

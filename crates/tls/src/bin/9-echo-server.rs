@@ -24,8 +24,11 @@ use tls::keylog::KeyLog;
 use tls::nonce::NonceMode;
 
 /// Lesson 9 encrypted echo server: X25519 + HKDF + ChaCha20-Poly1305.
+///
+/// Prints each decrypted message and sends it back encrypted. In another
+/// terminal: cargo run -p tls --bin 9-echo-client
 #[derive(Parser, Debug)]
-#[command(name = "9-echo-server", version)]
+#[command(name = "9-echo-server", version, verbatim_doc_comment)]
 struct Cli {
     #[command(flatten)]
     server: ServerArgs,
