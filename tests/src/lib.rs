@@ -14,6 +14,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// An address where nothing listens, for "connection refused" tests.
+///
+/// Not a port freed by dropping a listener: tests run in parallel, and the
+/// next server bound to port 0 may be handed that very port. Port 1 is
+/// outside the range the OS hands out for port 0, so no test server lands
+/// there, and nothing on a test machine serves it.
+pub const REFUSED_ADDR: &str = "127.0.0.1:1";
+
 /// How long any single wait in a test may take before it is a failure.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -126,6 +134,16 @@ impl Server {
     /// Everything the server has printed on stderr so far.
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
+    }
+
+    /// The messages the server printed so far, in order: the text after
+    /// `] ` on each `[peer] message` line of its stdout.
+    pub fn printed_messages(&self) -> Vec<String> {
+        self.stdout()
+            .lines()
+            .filter(|line| line.starts_with('['))
+            .filter_map(|line| line.split_once("] ").map(|(_, m)| m.to_string()))
+            .collect()
     }
 
     /// Waits until stdout contains `needle` `count` times; false on timeout.

@@ -176,11 +176,8 @@ fn garbage_is_forwarded_unchanged_and_eve_keeps_serving() {
 
 #[test]
 fn eve_without_a_reachable_server_drops_the_client_and_keeps_listening() {
-    // A port with nothing behind it.
-    let nothing = TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = nothing.local_addr().unwrap().to_string();
-    drop(nothing);
-    let mut eve = Server::start("eve", &["--upstream", &dead, "--lesson", "9"]);
+    let dead = REFUSED_ADDR;
+    let mut eve = Server::start("eve", &["--upstream", dead, "--lesson", "9"]);
     let out = run_client("9-echo-client", &["--addr", &eve.addr], b"hi\n");
     assert!(!out.status.success());
     assert!(

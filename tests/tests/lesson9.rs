@@ -217,11 +217,7 @@ fn user_mistakes_end_with_one_clear_line() {
     assert!(err.contains("--bogus"));
 
     // Nothing listening.
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().to_string()
-    };
-    let out = run_client("9-echo-client", &["--addr", &closed], b"hi\n");
+    let out = run_client("9-echo-client", &["--addr", REFUSED_ADDR], b"hi\n");
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");

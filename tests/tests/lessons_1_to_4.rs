@@ -18,16 +18,6 @@ fn mixed_input() -> String {
     format!("{REQUEST}\n\n{long}\nbye\n")
 }
 
-/// The messages a server printed, in order: its `[peer] message` lines.
-fn printed_messages(server: &Server) -> Vec<String> {
-    server
-        .stdout()
-        .lines()
-        .filter(|line| line.starts_with('['))
-        .filter_map(|line| line.split_once("] ").map(|(_, m)| m.to_string()))
-        .collect()
-}
-
 fn connect(server: &Server) -> TcpStream {
     let stream = TcpStream::connect(&server.addr).unwrap();
     stream
@@ -81,7 +71,7 @@ fn lesson2_claim_sends_glue_together_without_framing() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(server.wait_stdout("client disconnected", 1));
-    assert_eq!(printed_messages(&server), ["onetwothree"]);
+    assert_eq!(server.printed_messages(), ["onetwothree"]);
     assert_eq!(text(&out.stdout), "onetwothree\n");
 }
 
@@ -99,7 +89,7 @@ fn lesson2_claim_one_send_arrives_split_without_framing() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), format!("{line}\n"));
     assert!(server.wait_stdout("client disconnected", 1));
-    let pieces = printed_messages(&server);
+    let pieces = server.printed_messages();
     assert!(pieces.len() >= 3, "{} pieces", pieces.len());
     assert!(pieces.iter().all(|p| p.len() <= 4096));
     assert_eq!(pieces.concat(), line);
@@ -118,7 +108,7 @@ fn lesson2_claim_a_small_read_size_splits_one_send() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), format!("{REQUEST}\n"));
     assert!(server.wait_stdout("client disconnected", 1));
-    let pieces = printed_messages(&server);
+    let pieces = server.printed_messages();
     assert!(pieces.len() >= 3, "{pieces:?}");
     assert!(pieces.iter().all(|p| p.len() <= 16), "{pieces:?}");
     assert_eq!(pieces.concat(), REQUEST);
@@ -140,7 +130,7 @@ fn lesson2_echoes_piped_lines_including_empty_and_long_ones() {
     assert!(server.wait_stdout("client disconnected", 1));
     // One printed message per line, the empty one included, none split.
     let expected: Vec<&str> = input.lines().collect();
-    assert_eq!(printed_messages(&server), expected);
+    assert_eq!(server.printed_messages(), expected);
 }
 
 #[test]
@@ -155,7 +145,7 @@ fn lesson2_records_stay_apart_even_when_they_arrive_glued() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(server.wait_stdout("client disconnected", 1));
-    assert_eq!(printed_messages(&server), ["one", "two", "three"]);
+    assert_eq!(server.printed_messages(), ["one", "two", "three"]);
     assert_eq!(text(&out.stdout), "one\ntwo\nthree\n");
 }
 
@@ -215,7 +205,7 @@ fn lesson3_echoes_piped_lines_and_the_server_prints_the_decrypted_request() {
     assert_eq!(text(&out.stdout), input);
     assert!(server.wait_stdout("client disconnected", 1));
     let expected: Vec<&str> = input.lines().collect();
-    assert_eq!(printed_messages(&server), expected);
+    assert_eq!(server.printed_messages(), expected);
 }
 
 /// One lesson 3 record, as the client would send it.
@@ -354,17 +344,17 @@ fn a_port_in_use_and_a_refused_connection_are_one_clear_line() {
         );
         assert_eq!(err.lines().count(), 1, "{name}: {err}");
     }
-    drop(taken); // nothing listens there now
+    drop(taken);
     for name in [
         "1-plain-echo-client",
         "2-record-echo-client",
         "3-ctr-echo-client",
     ] {
-        let out = run_client(name, &["--addr", &addr], b"hello\n");
+        let out = run_client(name, &["--addr", REFUSED_ADDR], b"hello\n");
         assert_eq!(out.status.code(), Some(1), "{name}");
         let err = text(&out.stderr);
         assert!(
-            err.contains(&format!("cannot connect to {addr}")),
+            err.contains(&format!("cannot connect to {REFUSED_ADDR}")),
             "{name}: {err}"
         );
         assert_eq!(err.lines().count(), 1, "{name}: {err}");

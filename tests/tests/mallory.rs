@@ -26,16 +26,6 @@ fn server_and_mallory(server: &str, server_args: &[&str], attack: &[&str]) -> (S
     (server, mallory)
 }
 
-/// The messages a server printed, in order (its `[peer] message` lines).
-fn printed(server: &Server) -> Vec<String> {
-    server
-        .stdout()
-        .lines()
-        .filter(|line| line.starts_with('['))
-        .filter_map(|line| line.split_once("] ").map(|(_, m)| m.to_string()))
-        .collect()
-}
-
 // ------------------------------------------------------------------ flip
 
 #[test]
@@ -56,7 +46,7 @@ fn flip_turns_amount_100_into_900_on_lesson3() {
     assert_eq!(text(&out.stdout), format!("{FLIPPED}\n"));
     // The server decrypted Mallory's edit without a murmur.
     assert!(server.wait_stdout("client disconnected", 1));
-    assert_eq!(printed(&server), [FLIPPED]);
+    assert_eq!(server.printed_messages(), [FLIPPED]);
     assert!(!server.stderr().contains("dropped"), "{}", server.stderr());
     // Mallory says what she did, and she never had the key.
     assert!(
@@ -83,9 +73,9 @@ fn flip_is_caught_by_the_lesson9_tag() {
         server.stderr()
     );
     assert!(
-        printed(&server).is_empty(),
+        server.printed_messages().is_empty(),
         "server accepted {:?}",
-        printed(&server)
+        server.printed_messages()
     );
     // The client lost its connection and says so; it printed no echo.
     assert!(!out.status.success());
@@ -118,7 +108,10 @@ fn replay_pays_bob_twice_on_lesson3() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "pay bob 100\nthanks\n");
     assert!(server.wait_stdout("client disconnected", 1));
-    assert_eq!(printed(&server), ["pay bob 100", "pay bob 100", "thanks"]);
+    assert_eq!(
+        server.printed_messages(),
+        ["pay bob 100", "pay bob 100", "thanks"]
+    );
     assert!(mallory.wait_stdout("REPLAYED", 1), "{}", mallory.stdout());
     assert!(mallory.wait_stdout("SWALLOWED", 1), "{}", mallory.stdout());
 }
@@ -130,7 +123,10 @@ fn replay_also_works_on_lesson9_with_random_nonces() {
     assert_eq!(text(&out.stdout), "pay bob 100\nthanks\n");
     assert!(server.wait_stdout("client disconnected", 1));
     // An authentic record is authentic twice: the tag cannot help here.
-    assert_eq!(printed(&server), ["pay bob 100", "pay bob 100", "thanks"]);
+    assert_eq!(
+        server.printed_messages(),
+        ["pay bob 100", "pay bob 100", "thanks"]
+    );
 }
 
 #[test]
@@ -148,7 +144,7 @@ fn replay_is_caught_by_lesson9_counter_nonces() {
         server.stderr()
     );
     // The first copy was genuine and served; the second never was.
-    assert_eq!(printed(&server), ["pay bob 100"]);
+    assert_eq!(server.printed_messages(), ["pay bob 100"]);
     // The client got its first echo, then lost the connection.
     assert!(!out.status.success());
     assert_eq!(text(&out.stdout), "pay bob 100\n");
@@ -175,7 +171,11 @@ fn reflect_fools_the_lesson3_client() {
     assert_eq!(text(&out.stdout), "is this the server?\nyes it is\n");
     // ...though the server never heard a word.
     assert!(server.wait_stdout("client disconnected", 1));
-    assert!(printed(&server).is_empty(), "{:?}", printed(&server));
+    assert!(
+        server.printed_messages().is_empty(),
+        "{:?}",
+        server.printed_messages()
+    );
     assert!(mallory.wait_stdout("REFLECTED", 2), "{}", mallory.stdout());
 }
 
@@ -200,7 +200,7 @@ fn reflect_is_caught_by_lesson9_direction_keys() {
         "{}",
         text(&out.stderr)
     );
-    assert!(printed(&server).is_empty());
+    assert!(server.printed_messages().is_empty());
 }
 
 // ------------------------------------------------------------------ mitm
@@ -229,7 +229,7 @@ fn mitm_reads_and_rewrites_lesson9_and_neither_side_can_tell() {
     assert_eq!(text(&out.stdout), input);
     // The server served a normal, authenticated session, of Mallory's text.
     assert!(server.wait_stdout("client disconnected", 1));
-    assert_eq!(printed(&server), ["hello secret world", FLIPPED]);
+    assert_eq!(server.printed_messages(), ["hello secret world", FLIPPED]);
     assert!(!server.stderr().contains("dropped"));
     // Mallory read both directions in the clear.
     assert!(mallory.wait_stdout("server -> client", 2));
