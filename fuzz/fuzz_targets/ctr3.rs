@@ -8,9 +8,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tls::aes_ctr::{self, CtrReader, NONCE_LEN, SHARED_KEY};
-use tls::framing::{self, RecordReader};
-use tls::message::MessageReader;
+use tls::lesson03_ctr_channel::{self as aes_ctr, CtrReader, NONCE_LEN, SHARED_KEY};
+use tls::lesson02_records::{self as framing, RecordReader};
+use tls::runtime::message::MessageReader;
 
 fuzz_target!(|data: &[u8]| {
     let mut reader = CtrReader::new(RecordReader::new(data), SHARED_KEY);
@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
 
     let mut stream = data;
     let mut payload = Vec::new();
-    while let Ok(true) = framing::read_record(&mut stream, &mut payload) {
+    while let Ok(true) = framing::read_payload(&mut stream, &mut payload) {
         let Some(nonce) = payload.first_chunk::<NONCE_LEN>().copied() else {
             assert!(aes_ctr::decrypt(SHARED_KEY, &payload).is_err());
             continue;

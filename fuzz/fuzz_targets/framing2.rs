@@ -7,16 +7,16 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tls::framing::{self, LEN_PREFIX, MAX_RECORD_LEN, RecordReader};
-use tls::message::MessageReader;
+use tls::lesson02_records::{self as framing, MAX_PAYLOAD_LEN, PREFIX_LEN, RecordReader};
+use tls::runtime::message::MessageReader;
 
 fuzz_target!(|data: &[u8]| {
     let mut stream = data;
     let mut payload = Vec::new();
     let mut consumed = 0;
-    while let Ok(true) = framing::read_record(&mut stream, &mut payload) {
-        consumed += LEN_PREFIX + payload.len();
-        assert!(payload.len() <= MAX_RECORD_LEN);
+    while let Ok(true) = framing::read_payload(&mut stream, &mut payload) {
+        consumed += PREFIX_LEN + payload.len();
+        assert!(payload.len() <= MAX_PAYLOAD_LEN);
         assert!(consumed <= data.len());
         // Growth follows the bytes that arrived, not the announced length.
         assert!(payload.capacity() <= 2 * data.len() + 64);

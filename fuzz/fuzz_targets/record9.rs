@@ -1,6 +1,6 @@
 //! Lesson 9 record layer: arbitrary bytes as the stream after a handshake.
 //!
-//! Runs `record::read_record` and `record::open` with a fixed key over the
+//! Runs `record::read_body` and `record::open` with a fixed key over the
 //! input, the way `SecureReader` does, and then the whole `SecureReader` in
 //! both nonce modes. Nothing may panic; every record handed to `open` must
 //! respect the limits the length check promises.
@@ -9,18 +9,18 @@
 
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit};
 use libfuzzer_sys::fuzz_target;
-use tls::channel::SecureReader;
-use tls::keys::SessionKeys;
-use tls::message::{MessageReader, Role};
-use tls::nonce::NonceMode;
-use tls::record::{self, MAX_PLAINTEXT_LEN, MAX_RECORD_LEN, MIN_RECORD_LEN};
+use tls::lesson09_encrypted_echo::channel::SecureReader;
+use tls::lesson08_key_split::{Role, SessionKeys};
+use tls::runtime::message::MessageReader;
+use tls::lesson09_encrypted_echo::nonce::NonceMode;
+use tls::lesson09_encrypted_echo::record::{self, MAX_PLAINTEXT_LEN, MAX_RECORD_LEN, MIN_RECORD_LEN};
 
 fuzz_target!(|data: &[u8]| {
     // The record functions, one by one.
     let cipher = ChaCha20Poly1305::new(&[7u8; 32].into());
     let mut stream = data;
     let mut body = Vec::new();
-    while let Ok(true) = record::read_record(&mut stream, &mut body) {
+    while let Ok(true) = record::read_body(&mut stream, &mut body) {
         assert!((MIN_RECORD_LEN..=MAX_RECORD_LEN).contains(&body.len()));
         // Never more than the announced length was allocated.
         assert!(body.capacity() <= MAX_RECORD_LEN);

@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub mod bad_peer;
+
 /// An address where nothing listens, for "connection refused" tests.
 ///
 /// Not a port freed by dropping a listener: tests run in parallel, and the
@@ -41,10 +43,7 @@ pub fn bin(name: &str) -> PathBuf {
             .status()
             .expect("cannot run cargo to build the lesson programs");
         assert!(status.success(), "building the lesson programs failed");
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target"));
-        target.join(if release { "release" } else { "debug" })
+        target_dir().join(if release { "release" } else { "debug" })
     });
     let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
@@ -53,6 +52,24 @@ pub fn bin(name: &str) -> PathBuf {
         name,
         dir.display()
     );
+    path
+}
+
+/// Cargo's target directory for this workspace.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// A path for a test's scratch file, inside the target directory: tests
+/// leave nothing behind in the system's `/tmp`. The process id keeps two
+/// test runs apart; any file already there is removed.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = target_dir().join("e2e-scratch");
+    std::fs::create_dir_all(&dir).expect("create target/e2e-scratch");
+    let path = dir.join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
     path
 }
 
@@ -238,14 +255,31 @@ pub fn run_client(name: &str, args: &[&str], input: &[u8]) -> Output {
     }
 }
 
+/// A usage mistake: exit status 2, and clap's whole message on stderr,
+/// which names what was wrong (`says`) and points at `--help`, with no
+/// panic or backtrace.
+pub fn assert_usage_error(out: &Output, says: &str) {
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains(says), "{err}");
+    assert!(err.contains("--help"), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+}
+
 /// Text of a byte buffer, for assertion messages.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// How to install the second tier's tools, for failure messages.
+pub const INSTALL_HINT: &str = "install the second tier's tools: \
+     Debian/Ubuntu: sudo apt install tshark python3-cryptography; \
+     macOS: brew install wireshark && pip3 install cryptography (see README.md)";
+
 /// Path of a Python peer script in `tests/python/`, after checking that
-/// python3 and its `cryptography` package are there. A missing package is a
-/// failure with instructions, never a skipped test.
+/// python3 and its `cryptography` package are there. In the second tier a
+/// missing package is a failure with the install line, never a skip.
 pub fn python_peer(script: &str) -> String {
     let ok = Command::new("python3")
         .args(["-c", "import cryptography"])
@@ -254,7 +288,7 @@ pub fn python_peer(script: &str) -> String {
         .unwrap_or(false);
     assert!(
         ok,
-        "python3 with the `cryptography` package is required: pip install cryptography"
+        "python3 with the `cryptography` package is required: {INSTALL_HINT}"
     );
     workspace_root()
         .join("tests/python")

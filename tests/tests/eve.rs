@@ -189,10 +189,20 @@ fn eve_without_a_reachable_server_drops_the_client_and_keeps_listening() {
 }
 
 #[test]
-fn eve_refuses_a_lesson_it_does_not_know_with_one_line() {
+fn eve_refuses_a_lesson_it_does_not_know_and_says_which_it_knows() {
     let out = run_client("eve", &["--lesson", "7"], b"");
-    assert_eq!(out.status.code(), Some(2));
-    let err = text(&out.stderr);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("lessons 1, 2, 3 and 9"), "{err}");
+    assert_usage_error(&out, "invalid value '7' for '--lesson <N>'");
+    assert!(text(&out.stderr).contains("lessons 1, 2, 3 and 9"));
+}
+
+/// Clap's messages reach the user whole: the missing argument's name, the
+/// suggestion for a misspelt flag.
+#[test]
+fn eve_usage_errors_name_the_argument_and_suggest_the_fix() {
+    let out = run_client("eve", &[], b"");
+    assert_usage_error(&out, "the following required arguments were not provided");
+    assert!(text(&out.stderr).contains("--lesson <N>"), "{}", text(&out.stderr));
+    let out = run_client("eve", &["--lessen", "9"], b"");
+    assert_usage_error(&out, "unexpected argument '--lessen'");
+    assert!(text(&out.stderr).contains("'--lesson'"), "{}", text(&out.stderr));
 }

@@ -5,10 +5,10 @@ use std::fs;
 use std::path::PathBuf;
 
 use e2e::*;
-use tls::keylog;
+use tls::lesson09_encrypted_echo::keylog;
 
 fn temp_file(name: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("keylog-e2e-{name}-{}", std::process::id()));
+    let path = scratch(&format!("keylog-{name}"));
     let _ = fs::remove_file(&path);
     path
 }

@@ -10,8 +10,8 @@ use std::hint::black_box;
 
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use tls::nonce::{NonceMode, NonceSequence};
-use tls::record::{LEN_PREFIX, MAX_PLAINTEXT_LEN, NONCE_LEN, open, seal};
+use tls::lesson09_encrypted_echo::nonce::{NonceMode, NonceSequence};
+use tls::lesson09_encrypted_echo::record::{MAX_PLAINTEXT_LEN, NONCE_LEN, PREFIX_LEN, open, seal};
 
 /// 64 B: a chat line. 16 KiB: a TLS record. 65,507 B: lesson 9's largest.
 const SIZES: [usize; 3] = [64, 16 * 1024, MAX_PLAINTEXT_LEN];
@@ -30,7 +30,7 @@ fn records(c: &mut Criterion) {
         // `open` decrypts in place, so every iteration gets a fresh copy of
         // the body; making the copy is not timed.
         seal(&cipher, &nonce, &plaintext, &mut wire).unwrap();
-        let body = wire[LEN_PREFIX..].to_vec();
+        let body = wire[PREFIX_LEN..].to_vec();
         group.bench_with_input(BenchmarkId::new("open", size), &body, |b, body| {
             b.iter_batched_ref(
                 || body.clone(),

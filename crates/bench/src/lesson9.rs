@@ -1,22 +1,22 @@
 //! The contender: the course's own lesson 9 code, server and client.
 //!
-//! Nothing is re-implemented here. The server is `tls::server::serve`, the
-//! very loop behind `9-echo-server`, and the client is
-//! `tls::channel::open_secure`, the one behind `9-echo-client`, so every
-//! figure in the table is about the code the lessons teach.
+//! Nothing is re-implemented here. The server is `tls::runtime::accept::serve`,
+//! the very loop behind `9-echo-server`, and the client is
+//! `tls::lesson09_encrypted_echo::channel::connect`, the one behind
+//! `9-echo-client`, so every figure in the table is about the code the
+//! lessons teach.
 
-use std::io::BufReader;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 
 use tls::Result;
-use tls::channel::{SecureReader, SecureWriter, open_secure};
-use tls::message::Role;
-use tls::nonce::NonceMode;
-use tls::server::{ServerOptions, serve};
+use tls::lesson09_encrypted_echo::channel::{self, SecureWriter, SocketReader};
+use tls::lesson09_encrypted_echo::nonce::NonceMode;
+use tls::runtime::accept::{ServerOptions, serve};
+use tls::runtime::socket::Socket;
 
-/// The client halves `open_secure` returns.
-pub type Client = (SecureReader<BufReader<TcpStream>>, SecureWriter<TcpStream>);
+/// The client halves `channel::connect` returns.
+pub type Client = (SocketReader, SecureWriter<Socket>);
 
 /// Starts the lesson 9 echo server on a free loopback port, in a
 /// background thread that lives as long as the process.
@@ -32,8 +32,8 @@ pub fn start_server() -> Result<SocketAddr> {
         ..ServerOptions::default()
     };
     thread::spawn(move || {
-        serve(listener, options, |stream, role| {
-            let (reader, writer, _session) = open_secure(stream, role, NonceMode::Random)?;
+        serve(listener, options, |socket| {
+            let (reader, writer, _session) = channel::accept(socket, NonceMode::Random)?;
             Ok((reader, writer))
         });
     });
@@ -43,8 +43,8 @@ pub fn start_server() -> Result<SocketAddr> {
 /// Connects, runs the handshake, and returns the two halves.
 pub fn connect(addr: SocketAddr) -> Result<Client> {
     let stream = TcpStream::connect(addr)?;
-    // As `tls::client::run` does: one record, one write, sent at once.
+    // As `tls::runtime::client::run` does: one record, one write, sent at once.
     stream.set_nodelay(true)?;
-    let (reader, writer, _session) = open_secure(stream, Role::Client, NonceMode::Random)?;
+    let (reader, writer, _session) = channel::connect(Socket::new(stream), NonceMode::Random)?;
     Ok((reader, writer))
 }

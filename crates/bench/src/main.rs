@@ -96,12 +96,12 @@ impl Plan {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = tls::cli::parse();
+    let cli: Cli = tls::runtime::cli::parse();
     let result = match cli.profile {
         Some(workload) => profile(workload),
         None => run(&Plan::new(&cli)),
     };
-    tls::cli::exit_status("bench", result)
+    tls::runtime::cli::exit_status("bench", result)
 }
 
 /// Ten seconds of one workload against lesson 9, for `perf record`.

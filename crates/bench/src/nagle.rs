@@ -19,11 +19,11 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
 use tls::Result;
-use tls::channel::{SecureReader, SecureWriter};
-use tls::handshake::client_handshake;
-use tls::message::Role;
-use tls::nonce::NonceMode;
-use tls::record::{LEN_PREFIX, NONCE_LEN};
+use tls::lesson08_key_split::Role;
+use tls::lesson09_encrypted_echo::channel::{SecureReader, SecureWriter};
+use tls::lesson09_encrypted_echo::handshake::client_handshake;
+use tls::lesson09_encrypted_echo::nonce::NonceMode;
+use tls::lesson09_encrypted_echo::record::{NONCE_LEN, PREFIX_LEN};
 
 use crate::workloads::{SMALL, echo_once};
 
@@ -33,10 +33,10 @@ struct ThreeWrites(TcpStream);
 
 impl Write for ThreeWrites {
     fn write(&mut self, record: &[u8]) -> io::Result<usize> {
-        if record.len() <= LEN_PREFIX + NONCE_LEN {
+        if record.len() <= PREFIX_LEN + NONCE_LEN {
             return self.0.write(record);
         }
-        let (len, rest) = record.split_at(LEN_PREFIX);
+        let (len, rest) = record.split_at(PREFIX_LEN);
         let (nonce, body) = rest.split_at(NONCE_LEN);
         self.0.write_all(len)?;
         self.0.write_all(nonce)?;

@@ -10,7 +10,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 
 use tls::Result;
-use tls::message::{MessageReader, MessageWriter};
+use tls::runtime::message::{MessageReader, MessageWriter};
 
 /// Largest read the server and the client ask the kernel for at once.
 const READ_CHUNK: usize = 64 * 1024;

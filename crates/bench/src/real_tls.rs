@@ -20,7 +20,7 @@ use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection};
 use rustls::{StreamOwned, version};
 use tls::Result;
-use tls::message::{MessageReader, MessageWriter};
+use tls::runtime::message::{MessageReader, MessageWriter};
 
 /// Plaintext read at once, on both sides.
 const READ_CHUNK: usize = 64 * 1024;

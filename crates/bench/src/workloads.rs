@@ -5,8 +5,8 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tls::message::{MessageReader, MessageWriter};
-use tls::record::MAX_PLAINTEXT_LEN;
+use tls::lesson09_encrypted_echo::record::MAX_PLAINTEXT_LEN;
+use tls::runtime::message::{MessageReader, MessageWriter};
 use tls::{Error, Result};
 
 /// The size of one small message: a typical chat line or RPC.

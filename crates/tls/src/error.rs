@@ -16,7 +16,7 @@ pub enum Error {
     TimedOut,
     /// The peer closed the connection in the middle of a handshake or a
     /// record. A close *between* records is not an error; readers return
-    /// `Ok(None)` for that.
+    /// `Ok(None)` for that. Only ever about a peer's bytes.
     Truncated,
     /// A length prefix announced a record shorter than the smallest legal one.
     RecordTooShort(usize),
@@ -26,8 +26,6 @@ pub enum Error {
     /// The AEAD tag did not verify: the record was forged, altered, replayed
     /// under the wrong key, or simply garbage. Deliberately says nothing more.
     Decrypt,
-    /// A MAC did not verify (lesson 5).
-    BadMac,
     /// The Diffie-Hellman result was all zeros: the peer sent a low-order
     /// public key, which would make the "shared secret" public knowledge.
     BadPeerKey,
@@ -42,8 +40,9 @@ pub enum Error {
     /// Counter nonces: the sender has used every counter value. Wrapping
     /// around would reuse a nonce, so it refuses to send.
     NonceExhausted,
-    /// A signature over the handshake did not verify (lesson 10).
-    BadSignature,
+    /// The operating system could not supply random bytes (for a key or a
+    /// nonce). A broken machine, never something a peer can cause.
+    Rng(getrandom::Error),
     /// We could not listen on the address the user gave.
     Listen {
         /// The address as the user wrote it.
@@ -65,7 +64,8 @@ pub enum Error {
         /// Why the operating system said no.
         source: io::Error,
     },
-    /// Flags that parse but do not make sense together (Eve and Mallory).
+    /// A request that cannot work: flags that parse but do not fit together
+    /// (Eve and Mallory), or an attack aimed past the end of a message.
     Usage(String),
 }
 
@@ -78,7 +78,6 @@ impl fmt::Display for Error {
             Error::RecordTooShort(n) => write!(f, "record length {n} is too short"),
             Error::RecordTooLong(n) => write!(f, "record length {n} is too long"),
             Error::Decrypt => f.write_str("record failed authentication (bad tag)"),
-            Error::BadMac => f.write_str("record failed authentication (bad mac)"),
             Error::BadPeerKey => {
                 f.write_str("peer public key is low-order (all-zero shared secret)")
             }
@@ -86,7 +85,7 @@ impl fmt::Display for Error {
                 write!(f, "unexpected nonce {got} (wanted counter {expected})")
             }
             Error::NonceExhausted => f.write_str("nonce counter exhausted; refusing to wrap"),
-            Error::BadSignature => f.write_str("server signature does not verify"),
+            Error::Rng(e) => write!(f, "the system random number generator failed: {e}"),
             Error::Listen { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             Error::Connect { addr, source } => write!(f, "cannot connect to {addr}: {source}"),
             Error::KeyLog { path, source } => write!(f, "key log {path}: {source}"),
@@ -103,6 +102,12 @@ impl std::error::Error for Error {
             Error::KeyLog { source, .. } => Some(source),
             _ => None,
         }
+    }
+}
+
+impl From<getrandom::Error> for Error {
+    fn from(e: getrandom::Error) -> Self {
+        Error::Rng(e)
     }
 }
 

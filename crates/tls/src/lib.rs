@@ -1,35 +1,37 @@
 //! A TLS-shaped secure channel, built one runnable lesson at a time.
 //!
-//! **This is a course, not a production TLS.** It has no certificates, no
-//! negotiation and no review; use rustls for anything real.
+//! **This is a course, not a production TLS.** Do not attempt to protect
+//! anything real with it; use rustls for that.
 //!
 //! # Layout
 //!
-//! Each module is one idea; the number is the lesson that introduces it.
+//! The modules read in course order. Lesson N's code is in `lessonNN_*`,
+//! named after its text in `lessons/`; a lesson uses only earlier lessons
+//! and the runtime, never a later lesson or a tool.
 //!
+//! - [`lesson01_plaintext`]: raw bytes over TCP; a "message" is whatever one
+//!   read returns.
+//! - [`lesson02_records`]: `len(u32) || payload` records put message
+//!   boundaries back on the byte stream; 16 MiB at most.
+//! - [`lesson03_ctr_channel`]: ⚠️ AES-256-CTR under a shared key, inside
+//!   lesson 2 records. Encrypted, not authenticated, on purpose.
+//! - [`lesson04_ctr_malleability`]: the bit flip that turns `amount=100`
+//!   into `amount=900` without the key.
+//! - [`lesson07_key_exchange`]: X25519: two strangers agree on a secret in
+//!   the open; low-order keys refused.
+//! - [`lesson08_key_split`]: HKDF-SHA256 turns that secret into one key per
+//!   direction, which stops reflection.
+//! - [`lesson09_encrypted_echo`]: lessons 7 and 8 plus ChaCha20-Poly1305
+//!   records (`len(u16) || nonce(12) || ciphertext || tag(16)`): the
+//!   encrypted echo, still unauthenticated.
+//!
+//! Beside the lessons:
+//!
+//! - [`runtime`]: the echo server and client loops every lesson runs on,
+//!   their limits and the shared command-line flags.
+//! - [`tools`]: Eve (the passive tap) and Mallory (the active attacker).
+//!   They understand every lesson's wire format; no lesson uses them.
 //! - [`error`]: the one error type; every bad peer byte ends up here.
-//! - [`message`]: the two traits (read a message, write a message) that every
-//!   lesson's channel implements, so the echo loops are written once.
-//! - [`server`], [`client`]: those echo loops (lesson 1 onwards), with the
-//!   server's timeouts and connection limit.
-//! - [`watchdog`]: one thread that cuts off handshakes running past their
-//!   deadline.
-//! - [`plain`] (1, 2): raw bytes, no framing; a read returns whatever arrived.
-//! - [`framing`] (2): `len(u32) || payload` records, 16 MiB at most.
-//! - [`aes_ctr`] (3): ⚠️ AES-256-CTR under a shared key, unauthenticated on purpose.
-//! - [`malleability`] (4): the bit flip that turns `amount=100` into `amount=900`.
-//! - [`handshake`] (9): X25519 key exchange, client first, low-order keys refused.
-//! - [`keys`] (8, 9): HKDF-SHA256 split into a key per direction.
-//! - [`record`] (9): `len(u16) || nonce(12) || ciphertext || tag(16)`.
-//! - [`nonce`] (9): random or counter nonces, and the receiver's check.
-//! - [`channel`] (9): handshake plus records, as a reader and a writer.
-//! - [`cli`]: flags shared by the lesson programs.
-//! - [`keylog`] (9): `--keylog FILE` writes the session keys, so a capture can be read.
-//! - [`tap`] (tools): cuts a captured byte stream back into each lesson's records.
-//! - [`hexdump`] (tools): labelled hex dumps, coloured only on a terminal.
-//! - [`proxy`] (tools): accept a client, connect to the server, relay both ways.
-//! - [`eve`] (tools): the passive tap; prints every record, field by field.
-//! - [`mallory`] (tools): the active attacker: flip, replay, reflect, mitm.
 //!
 //! The programs in `src/bin/` are thin: each parses its flags and calls one
 //! function here.
@@ -49,27 +51,18 @@ macro_rules! status {
     }};
 }
 
-pub mod aes_ctr;
-pub mod channel;
-pub mod cli;
-pub mod client;
 pub mod error;
-pub mod eve;
-pub mod framing;
-pub mod handshake;
-pub mod hexdump;
-pub mod keylog;
-pub mod keys;
-pub mod malleability;
-pub mod mallory;
-pub mod message;
-pub mod nonce;
-pub mod plain;
-pub mod proxy;
-pub mod record;
-pub mod server;
-pub mod tap;
-pub mod watchdog;
+pub mod runtime;
+
+pub mod lesson01_plaintext;
+pub mod lesson02_records;
+pub mod lesson03_ctr_channel;
+pub mod lesson04_ctr_malleability;
+pub mod lesson07_key_exchange;
+pub mod lesson08_key_split;
+pub mod lesson09_encrypted_echo;
+
+pub mod tools;
 
 pub use error::{Error, Result};
 

@@ -1,7 +1,7 @@
 //! Known answers for the lesson 3 cipher, AES-256-CTR with a 128-bit
 //! big-endian counter.
 
-use tls::aes_ctr::{self, SHARED_KEY};
+use tls::lesson03_ctr_channel::{self as aes_ctr, SHARED_KEY};
 
 /// NIST SP 800-38A, Appendix F.5.5 "CTR-AES256.Encrypt": four blocks from
 /// the initial counter block f0f1...feff. The counter's low bytes go

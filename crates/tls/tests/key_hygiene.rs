@@ -10,22 +10,25 @@
 //! `{:?}` and looking for the key's bytes in any spelling.
 
 use chacha20poly1305::ChaCha20Poly1305;
-use x25519_dalek::{EphemeralSecret, SharedSecret};
+use x25519_dalek::{EphemeralSecret, SharedSecret, StaticSecret};
 use zeroize::ZeroizeOnDrop;
 
-use tls::handshake::{Handshake, Session, client_handshake, server_handshake};
-use tls::keys::SessionKeys;
+use tls::lesson07_key_exchange::Handshake;
+use tls::lesson08_key_split::SessionKeys;
+use tls::lesson09_encrypted_echo::handshake::{Session, client_handshake, server_handshake};
 
 /// Compiles only for types that wipe themselves on drop.
 fn wiped_on_drop<T: ZeroizeOnDrop>() {}
 
 #[test]
 fn every_secret_type_is_wiped_on_drop() {
-    // The two traffic keys (keys.rs).
+    // The two traffic keys (lesson 8).
     wiped_on_drop::<SessionKeys>();
-    // The ephemeral X25519 secret and the raw shared secret (handshake.rs);
-    // x25519-dalek's default `zeroize` feature provides these.
+    // The ephemeral X25519 secret, the fixed one known-answer tests use, and
+    // the raw shared secret (lesson 7); x25519-dalek's default `zeroize`
+    // feature provides these.
     wiped_on_drop::<EphemeralSecret>();
+    wiped_on_drop::<StaticSecret>();
     wiped_on_drop::<SharedSecret>();
     // The AEAD's copy of the key inside each reader and writer
     // (chacha20poly1305's `zeroize` feature, on in Cargo.toml).
@@ -71,9 +74,17 @@ fn debug_output_carries_no_key_material() {
     assert_eq!(format!("{:?}", client.keys), "SessionKeys { .. }");
     assert_hidden(&format!("{client:?}"), &client.keys);
     assert_hidden(&format!("{server:#?}"), &server.keys);
-    // The session does show the public keys: they are public, and they
-    // name the session in a key log.
-    assert!(format!("{client:?}").contains("client_public"));
+    // The session does show the public keys, byte for byte: they are
+    // public, and they name the session in a key log.
+    let shown = format!("{client:?}");
+    assert!(
+        shown.contains(&format!("{:?}", client.client_public)),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("{:?}", client.server_public)),
+        "{shown}"
+    );
 }
 
 #[test]

@@ -114,7 +114,7 @@ only one tip for the future, sunscreen would be it.";
 #[test]
 fn lesson9_key_schedule_matches_plain_hkdf() {
     let shared = array32("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
-    let keys = tls::keys::SessionKeys::derive(&shared);
+    let keys = tls::lesson08_key_split::SessionKeys::derive(&shared);
     let hk = Hkdf::<Sha256>::new(Some(b"salam"), &shared);
     let (mut c2s, mut s2c) = ([0u8; 32], [0u8; 32]);
     hk.expand(b"c2s", &mut c2s).unwrap();

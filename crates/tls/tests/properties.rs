@@ -20,13 +20,15 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 
 use tls::Error;
-use tls::aes_ctr;
-use tls::channel::{SecureReader, SecureWriter};
-use tls::framing;
-use tls::keys::SessionKeys;
-use tls::message::{MessageReader, Role};
-use tls::nonce::{NonceMode, NonceSequence, counter_nonce};
-use tls::record::{self, LEN_PREFIX, MAX_PLAINTEXT_LEN, MAX_RECORD_LEN, MIN_RECORD_LEN, NONCE_LEN};
+use tls::lesson02_records as framing;
+use tls::lesson03_ctr_channel as aes_ctr;
+use tls::lesson08_key_split::{Role, SessionKeys};
+use tls::lesson09_encrypted_echo::channel::{SecureReader, SecureWriter};
+use tls::lesson09_encrypted_echo::nonce::{NonceMode, NonceSequence, counter_nonce};
+use tls::lesson09_encrypted_echo::record::{
+    self, MAX_PLAINTEXT_LEN, MAX_RECORD_LEN, MIN_RECORD_LEN, NONCE_LEN, PREFIX_LEN,
+};
+use tls::runtime::message::MessageReader;
 
 fn cipher(key: [u8; 32]) -> ChaCha20Poly1305 {
     ChaCha20Poly1305::new(&key.into())
@@ -59,7 +61,7 @@ fn read_and_open(
 ) -> Result<([u8; NONCE_LEN], Vec<u8>), Error> {
     let mut stream = wire;
     let mut body = Vec::new();
-    if !record::read_record(&mut stream, &mut body)? {
+    if !record::read_body(&mut stream, &mut body)? {
         return Err(Error::Truncated);
     }
     let (nonce, plaintext) = record::open(cipher, &mut body)?;
@@ -80,7 +82,7 @@ proptest! {
         let plaintext = filler(len, seed);
         let mut wire = Vec::new();
         record::seal(&cipher(key), &nonce, &plaintext, &mut wire).unwrap();
-        prop_assert_eq!(wire.len(), LEN_PREFIX + MIN_RECORD_LEN + len);
+        prop_assert_eq!(wire.len(), PREFIX_LEN + MIN_RECORD_LEN + len);
         let (got_nonce, got) = read_and_open(&cipher(key), &wire).unwrap();
         prop_assert_eq!(got_nonce, nonce);
         prop_assert_eq!(got, plaintext);
@@ -118,7 +120,7 @@ proptest! {
         // A changed length prefix may also end in Truncated or too short;
         // what matters is that nothing is accepted.
         prop_assert!(result.is_err(), "change {xor:#04x} at byte {i} accepted");
-        if i >= LEN_PREFIX {
+        if i >= PREFIX_LEN {
             prop_assert!(matches!(result, Err(Error::Decrypt)));
         }
     }
@@ -134,7 +136,7 @@ proptest! {
         let announced = bytes
             .first_chunk::<2>()
             .map(|p| usize::from(u16::from_be_bytes(*p)));
-        match record::read_record(&mut stream, &mut body) {
+        match record::read_body(&mut stream, &mut body) {
             Ok(false) => prop_assert!(bytes.is_empty()),
             Ok(true) => {
                 let announced = announced.unwrap();
@@ -162,7 +164,7 @@ proptest! {
         let wire = [&len.to_be_bytes()[..], &body].concat();
         let mut stream = wire.as_slice();
         let mut buf = Vec::new();
-        let _ = record::read_record(&mut stream, &mut buf);
+        let _ = record::read_body(&mut stream, &mut buf);
         prop_assert!(buf.capacity() <= usize::from(len));
         prop_assert!(buf.capacity() <= MAX_RECORD_LEN);
     }
@@ -185,7 +187,7 @@ proptest! {
         for i in 0..sent {
             writer.write_record(&[i as u8]).unwrap();
         }
-        let one = LEN_PREFIX + MIN_RECORD_LEN + 1;
+        let one = PREFIX_LEN + MIN_RECORD_LEN + 1;
         let records: Vec<&[u8]> = stream.chunks(one).collect();
         let delivered: Vec<usize> = delivered.into_iter().filter(|&i| i < sent).collect();
         let wire: Vec<u8> = delivered.iter().flat_map(|&i| records[i].to_vec()).collect();
@@ -242,9 +244,9 @@ proptest! {
         let mut stream = bytes.as_slice();
         let mut payload = Vec::new();
         let mut consumed = 0;
-        while let Ok(true) = framing::read_record(&mut stream, &mut payload) {
-            consumed += framing::LEN_PREFIX + payload.len();
-            prop_assert!(payload.len() <= framing::MAX_RECORD_LEN);
+        while let Ok(true) = framing::read_payload(&mut stream, &mut payload) {
+            consumed += framing::PREFIX_LEN + payload.len();
+            prop_assert!(payload.len() <= framing::MAX_PAYLOAD_LEN);
             prop_assert!(consumed <= bytes.len());
         }
     }
@@ -253,13 +255,13 @@ proptest! {
     /// of payload is read or allocated.
     #[test]
     fn framing_rejects_lengths_over_the_limit(
-        len in (framing::MAX_RECORD_LEN as u32 + 1)..=u32::MAX,
+        len in (framing::MAX_PAYLOAD_LEN as u32 + 1)..=u32::MAX,
         tail in proptest::collection::vec(any::<u8>(), 0..50),
     ) {
         let wire = [&len.to_be_bytes()[..], &tail].concat();
         let mut stream = wire.as_slice();
         let mut payload = Vec::new();
-        let result = framing::read_record(&mut stream, &mut payload);
+        let result = framing::read_payload(&mut stream, &mut payload);
         prop_assert!(matches!(result, Err(Error::RecordTooLong(n)) if n == len as usize));
         prop_assert_eq!(payload.capacity(), 0);
         // Only the four prefix bytes were consumed.
@@ -273,7 +275,7 @@ proptest! {
         framing::encode(&payload, &mut wire).unwrap();
         let mut stream = wire.as_slice();
         let mut got = Vec::new();
-        prop_assert!(framing::read_record(&mut stream, &mut got).unwrap());
+        prop_assert!(framing::read_payload(&mut stream, &mut got).unwrap());
         prop_assert_eq!(got, payload);
         prop_assert!(stream.is_empty());
     }

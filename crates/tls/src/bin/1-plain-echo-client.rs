@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use tls::cli::{ClientArgs, exit_status, parse};
-use tls::plain::{self, DEFAULT_READ_SIZE};
+use tls::lesson01_plaintext::{self, DEFAULT_READ_SIZE};
+use tls::runtime::cli::{ClientArgs, exit_status, parse};
 
 /// Lesson 1 plaintext echo client: raw bytes over TCP, no framing, no crypto.
 ///
@@ -25,8 +25,12 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli: Cli = parse();
-    let result = tls::client::run(&cli.client.addr, cli.client.chat, |stream, _role| {
-        plain::open(stream, DEFAULT_READ_SIZE, Duration::ZERO)
+    let result = tls::runtime::run_client(&cli.client.addr, cli.client.chat, |socket| {
+        Ok(lesson01_plaintext::open(
+            socket,
+            DEFAULT_READ_SIZE,
+            Duration::ZERO,
+        ))
     });
     exit_status("1-plain-echo-client", result)
 }

@@ -14,8 +14,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use tls::cli::{ServerArgs, exit_status, parse};
-use tls::plain::{self, DEFAULT_READ_SIZE};
+use tls::lesson01_plaintext::{self, DEFAULT_READ_SIZE};
+use tls::runtime::cli::{ServerArgs, exit_status, parse};
 
 /// Lesson 1 plaintext echo server: raw bytes over TCP, no framing, no crypto.
 ///
@@ -51,10 +51,8 @@ fn read_size(text: &str) -> Result<usize, String> {
 fn main() -> ExitCode {
     let cli: Cli = parse();
     let (read_size, delay) = (cli.read_size, Duration::from_millis(cli.read_delay_ms));
-    let result = tls::server::run(
-        &cli.server.addr,
-        cli.server.options(),
-        move |stream, _role| plain::open(stream, read_size, delay),
-    );
+    let result = tls::runtime::run_server(&cli.server.addr, cli.server.options(), move |socket| {
+        Ok(lesson01_plaintext::open(socket, read_size, delay))
+    });
     exit_status("1-plain-echo-server", result)
 }

@@ -9,8 +9,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tls::cli::{ClientArgs, exit_status, parse};
-use tls::framing;
+use tls::lesson02_records;
+use tls::runtime::cli::{ClientArgs, exit_status, parse};
 
 /// Lesson 2 record echo client: length-prefixed plaintext records.
 ///
@@ -25,8 +25,8 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli: Cli = parse();
-    let result = tls::client::run(&cli.client.addr, cli.client.chat, |stream, _role| {
-        framing::open(stream)
+    let result = tls::runtime::run_client(&cli.client.addr, cli.client.chat, |socket| {
+        Ok(lesson02_records::open(socket))
     });
     exit_status("2-record-echo-client", result)
 }

@@ -13,8 +13,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use tls::cli::{ServerArgs, exit_status, parse};
-use tls::framing;
+use tls::lesson02_records;
+use tls::runtime::cli::{ServerArgs, exit_status, parse};
 
 /// Lesson 2 record echo server: length-prefixed plaintext records.
 ///
@@ -35,10 +35,8 @@ struct Cli {
 fn main() -> ExitCode {
     let cli: Cli = parse();
     let delay = Duration::from_millis(cli.read_delay_ms);
-    let result = tls::server::run(
-        &cli.server.addr,
-        cli.server.options(),
-        move |stream, _role| framing::open_with_read_delay(stream, delay),
-    );
+    let result = tls::runtime::run_server(&cli.server.addr, cli.server.options(), move |socket| {
+        Ok(lesson02_records::open_with_read_delay(socket, delay))
+    });
     exit_status("2-record-echo-server", result)
 }

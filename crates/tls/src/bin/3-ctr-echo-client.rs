@@ -9,8 +9,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tls::aes_ctr;
-use tls::cli::{ClientArgs, exit_status, parse};
+use tls::lesson03_ctr_channel;
+use tls::runtime::cli::{ClientArgs, exit_status, parse};
 
 /// Lesson 3 echo client: AES-256-CTR with a shared key. Encrypted, NOT authenticated.
 ///
@@ -26,8 +26,8 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli: Cli = parse();
-    let result = tls::client::run(&cli.client.addr, cli.client.chat, |stream, _role| {
-        aes_ctr::open(stream)
+    let result = tls::runtime::run_client(&cli.client.addr, cli.client.chat, |socket| {
+        Ok(lesson03_ctr_channel::open(socket))
     });
     exit_status("3-ctr-echo-client", result)
 }

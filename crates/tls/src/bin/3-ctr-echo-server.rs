@@ -14,8 +14,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tls::aes_ctr;
-use tls::cli::{ServerArgs, exit_status, parse};
+use tls::lesson03_ctr_channel;
+use tls::runtime::cli::{ServerArgs, exit_status, parse};
 
 /// Lesson 3 echo server: AES-256-CTR with a shared key. Encrypted, NOT authenticated.
 ///
@@ -32,8 +32,8 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli: Cli = parse();
-    let result = tls::server::run(&cli.server.addr, cli.server.options(), |stream, _role| {
-        aes_ctr::open(stream)
+    let result = tls::runtime::run_server(&cli.server.addr, cli.server.options(), |socket| {
+        Ok(lesson03_ctr_channel::open(socket))
     });
     exit_status("3-ctr-echo-server", result)
 }

@@ -12,7 +12,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tls::cli::{exit_status, parse};
+use tls::runtime::cli::{exit_status, parse};
 
 /// Lesson 4: turn amount=100 into amount=900 in AES-CTR ciphertext without
 /// the key, then watch ChaCha20-Poly1305 refuse the same trick.
@@ -26,6 +26,6 @@ struct Cli {}
 
 fn main() -> ExitCode {
     let _cli: Cli = parse();
-    let result = tls::malleability::run(&mut std::io::stdout().lock());
+    let result = tls::lesson04_ctr_malleability::run(&mut std::io::stdout().lock());
     exit_status("4-ctr-malleability", result)
 }

@@ -16,10 +16,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use tls::channel::open_secure;
-use tls::cli::{ClientArgs, exit_status, parse};
-use tls::keylog::KeyLog;
-use tls::nonce::NonceMode;
+use tls::lesson09_encrypted_echo::channel;
+use tls::lesson09_encrypted_echo::keylog::KeyLog;
+use tls::lesson09_encrypted_echo::nonce::NonceMode;
+use tls::runtime::cli::{ClientArgs, exit_status, parse};
 
 /// Lesson 9 encrypted echo client: X25519 + HKDF + ChaCha20-Poly1305.
 ///
@@ -47,8 +47,8 @@ fn main() -> ExitCode {
 fn connect(cli: Cli) -> tls::Result<()> {
     let nonce = cli.nonce;
     let keylog = KeyLog::create_if(cli.keylog.as_deref())?;
-    tls::client::run(&cli.client.addr, cli.client.chat, |stream, role| {
-        let (reader, writer, session) = open_secure(stream, role, nonce)?;
+    tls::runtime::run_client(&cli.client.addr, cli.client.chat, |socket| {
+        let (reader, writer, session) = channel::connect(socket, nonce)?;
         // Logged before the first record leaves, so a tap always finds it.
         if let Some(keylog) = &keylog {
             keylog.record(&session)?;

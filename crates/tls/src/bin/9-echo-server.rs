@@ -18,10 +18,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use tls::channel::open_secure;
-use tls::cli::{ServerArgs, exit_status, parse};
-use tls::keylog::KeyLog;
-use tls::nonce::NonceMode;
+use tls::lesson09_encrypted_echo::channel;
+use tls::lesson09_encrypted_echo::keylog::KeyLog;
+use tls::lesson09_encrypted_echo::nonce::NonceMode;
+use tls::runtime::cli::{ServerArgs, exit_status, parse};
 
 /// Lesson 9 encrypted echo server: X25519 + HKDF + ChaCha20-Poly1305.
 ///
@@ -49,15 +49,11 @@ fn main() -> ExitCode {
 fn serve(cli: Cli) -> tls::Result<()> {
     let nonce = cli.nonce;
     let keylog = KeyLog::create_if(cli.keylog.as_deref())?;
-    tls::server::run(
-        &cli.server.addr,
-        cli.server.options(),
-        move |stream, role| {
-            let (reader, writer, session) = open_secure(stream, role, nonce)?;
-            if let Some(keylog) = &keylog {
-                keylog.record(&session)?;
-            }
-            Ok((reader, writer))
-        },
-    )
+    tls::runtime::run_server(&cli.server.addr, cli.server.options(), move |socket| {
+        let (reader, writer, session) = channel::accept(socket, nonce)?;
+        if let Some(keylog) = &keylog {
+            keylog.record(&session)?;
+        }
+        Ok((reader, writer))
+    })
 }

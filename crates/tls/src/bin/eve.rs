@@ -17,10 +17,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use tls::cli::{exit_status, parse};
-use tls::eve::{self, EveOptions};
-use tls::hexdump::{DEFAULT_FIELD_LIMIT, Style};
-use tls::tap::Lesson;
+use tls::runtime::cli::{exit_status, parse};
+use tls::tools::eve::{self, EveOptions};
+use tls::tools::hexdump::{DEFAULT_FIELD_LIMIT, Style};
+use tls::tools::tap::Lesson;
 
 /// Eve, the passive tap: relays a connection unchanged and prints every record.
 ///

@@ -17,10 +17,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tls::cli::{exit_status, parse};
-use tls::mallory::{self, Attack, DEFAULT_OFFSET, MalloryOptions, Rewrite};
-use tls::nonce::NonceMode;
-use tls::tap::Lesson;
+use tls::lesson09_encrypted_echo::nonce::NonceMode;
+use tls::runtime::cli::{exit_status, parse};
+use tls::tools::mallory::{self, Attack, DEFAULT_OFFSET, MalloryOptions, Rewrite};
+use tls::tools::tap::Lesson;
 
 /// Mallory, the active attacker: flip, replay, reflect, or man-in-the-middle.
 ///

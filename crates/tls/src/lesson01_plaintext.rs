@@ -14,12 +14,12 @@
 //! than its writer finds several sends waiting in the socket at once.
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::TcpStream;
 use std::thread;
 use std::time::Duration;
 
 use crate::error::Result;
-use crate::message::{MessageReader, MessageWriter};
+use crate::runtime::message::{MessageReader, MessageWriter};
+use crate::runtime::socket::Socket;
 
 /// How many bytes one `read` asks for unless told otherwise. Small on
 /// purpose, like a classic `recv(4096)`: a longer send cannot come out of a
@@ -32,15 +32,15 @@ pub const DEFAULT_READ_SIZE: usize = 4096;
 /// `read_delay` a pause before every read (zero for none; lesson 2 uses it
 /// to show sends gluing together).
 pub fn open(
-    stream: TcpStream,
+    socket: Socket,
     read_size: usize,
     read_delay: Duration,
-) -> Result<(PlainReader<DelayedReads<TcpStream>>, PlainWriter<TcpStream>)> {
-    let read_half = DelayedReads::new(stream.try_clone()?, read_delay);
-    Ok((
+) -> (PlainReader<DelayedReads<Socket>>, PlainWriter<Socket>) {
+    let read_half = DelayedReads::new(socket.clone(), read_delay);
+    (
         PlainReader::new(read_half, read_size),
-        PlainWriter::new(stream),
-    ))
+        PlainWriter::new(socket),
+    )
 }
 
 /// The receiving half: each "message" is simply the bytes one read returned.
@@ -133,7 +133,7 @@ impl<R: Read> Read for DelayedReads<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::TcpListener;
+    use std::net::{TcpListener, TcpStream};
 
     #[test]
     fn the_wire_carries_exactly_the_message_bytes() {
@@ -181,7 +181,7 @@ mod tests {
         });
         let (stream, _) = listener.accept().unwrap();
         sender.join().unwrap(); // every send has completed
-        let (mut reader, _writer) = open(stream, 4096, Duration::from_millis(50)).unwrap();
+        let (mut reader, _writer) = open(Socket::new(stream), 4096, Duration::from_millis(50));
         assert_eq!(reader.read_message().unwrap(), Some(&b"onetwothree"[..]));
         assert_eq!(reader.read_message().unwrap(), None);
     }

@@ -19,7 +19,7 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::record::NONCE_LEN;
+use crate::lesson09_encrypted_echo::record::NONCE_LEN;
 
 /// Which nonce policy a connection uses. Both sides must agree.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -93,8 +93,7 @@ impl NonceSequence {
             NonceMode::Random => {
                 // 12 fresh bytes from the OS CSPRNG, fetched in batches.
                 if self.used == RANDOM_BATCH {
-                    getrandom::fill(self.fetched.as_flattened_mut())
-                        .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+                    getrandom::fill(self.fetched.as_flattened_mut())?;
                     self.used = 0;
                 }
                 // In range: `used` is below RANDOM_BATCH after the refill.

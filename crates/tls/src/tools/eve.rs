@@ -25,12 +25,12 @@ use std::time::{Duration, Instant};
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit};
 
 use crate::error::Result;
-use crate::handshake::PUBLIC_KEY_LEN;
-use crate::hexdump::{self, Field, Kind, Style};
-use crate::keylog::{self, LoggedKeys};
-use crate::proxy::{self, Pair};
-use crate::record;
-use crate::tap::{Direction, Layout, Lesson, Splitter, Unit};
+use crate::lesson07_key_exchange::PUBLIC_KEY_LEN;
+use crate::lesson09_encrypted_echo::keylog::{self, LoggedKeys};
+use crate::lesson09_encrypted_echo::record;
+use crate::tools::hexdump::{self, Field, Kind, Style};
+use crate::tools::proxy::{self, Pair};
+use crate::tools::tap::{Direction, Layout, Lesson, Splitter, Unit};
 
 /// How long Eve waits for a session's keys to appear in the key log. The
 /// server logs its keys only after sending its public key, so the client's
@@ -85,8 +85,9 @@ fn tap_connection(pair: &Pair, options: &Arc<EveOptions>) -> Result<()> {
     result
 }
 
-/// Eve's picture of one connection.
-struct View {
+/// Eve's picture of one connection: feed it what each direction carried,
+/// get back the text she prints.
+pub struct View {
     id: u64,
     options: Arc<EveOptions>,
     c2s: Splitter,
@@ -99,7 +100,8 @@ struct View {
 }
 
 impl View {
-    fn new(id: u64, options: &Arc<EveOptions>) -> View {
+    /// A view of connection number `id`, before any byte.
+    pub fn new(id: u64, options: &Arc<EveOptions>) -> View {
         View {
             id,
             options: Arc::clone(options),
@@ -114,7 +116,7 @@ impl View {
 
     /// Takes a chunk one direction just read; returns the text to print for
     /// every unit it completed.
-    fn observe(&mut self, direction: Direction, chunk: &[u8]) -> String {
+    pub fn observe(&mut self, direction: Direction, chunk: &[u8]) -> String {
         let units = match direction {
             Direction::ClientToServer => self.c2s.push(chunk),
             Direction::ServerToClient => self.s2c.push(chunk),
@@ -126,7 +128,7 @@ impl View {
     }
 
     /// Leftovers at the end of the connection.
-    fn finish(&mut self) -> String {
+    pub fn finish(&mut self) -> String {
         let mut text = String::new();
         for direction in [Direction::ClientToServer, Direction::ServerToClient] {
             let splitter = match direction {
@@ -200,7 +202,7 @@ impl View {
     /// With a key log, lesson 9 records are decrypted for display.
     fn decrypt(&mut self, direction: Direction, record_bytes: &[u8]) -> Option<Decrypted> {
         let path = self.options.keylog.clone()?;
-        if self.options.lesson != Lesson::Encrypted {
+        if self.options.lesson != Lesson::EncryptedEcho {
             return None;
         }
         let client_public = self.client_public?;
@@ -217,7 +219,7 @@ impl View {
             ));
         };
         let cipher = ChaCha20Poly1305::new(&key.into());
-        let mut body = record_bytes.get(record::LEN_PREFIX..)?.to_vec();
+        let mut body = record_bytes.get(record::PREFIX_LEN..)?.to_vec();
         match record::open(&cipher, &mut body) {
             Ok((_nonce, plaintext)) => Some(Decrypted::Plaintext(plaintext.to_vec())),
             Err(_) => Some(Decrypted::Failed("does not decrypt with the logged key")),
@@ -277,7 +279,7 @@ pub fn record_fields(lesson: Lesson, bytes: &[u8]) -> Vec<Field<'_>> {
     if layout.nonce > 0 {
         fields.push(Field::new("nonce", Kind::Nonce, part(layout.nonce_range())));
     }
-    if lesson == Lesson::Framed {
+    if lesson == Lesson::Records {
         let text = part(payload);
         fields.push(
             Field::new("payload", Kind::Plaintext, text)
@@ -300,8 +302,8 @@ pub fn record_fields(lesson: Lesson, bytes: &[u8]) -> Vec<Field<'_>> {
 fn length_note(lesson: Lesson, layout: &Layout, len: usize) -> String {
     let payload = len.saturating_sub(layout.min_len());
     match lesson {
-        Lesson::Framed => format!("= {len}: payload({payload})"),
-        Lesson::Ctr => format!("= {len}: nonce({}) + ciphertext({payload})", layout.nonce),
+        Lesson::Records => format!("= {len}: payload({payload})"),
+        Lesson::CtrChannel => format!("= {len}: nonce({}) + ciphertext({payload})", layout.nonce),
         _ => format!(
             "= {len}: nonce({}) + ciphertext({payload}) + tag({})",
             layout.nonce, layout.tag
@@ -323,7 +325,7 @@ mod tests {
         record.extend([0xaa; 12]);
         record.extend([0xbb; 11]);
         record.extend([0xcc; 16]);
-        let fields = record_fields(Lesson::Encrypted, &record);
+        let fields = record_fields(Lesson::EncryptedEcho, &record);
         let names: Vec<_> = fields.iter().map(|f| (f.name, f.bytes.len())).collect();
         assert_eq!(
             names,
@@ -345,57 +347,12 @@ mod tests {
         let mut record = vec![0, 0, 0, 19];
         record.extend([1; 16]);
         record.extend(b"abc");
-        let names: Vec<_> = record_fields(Lesson::Ctr, &record)
+        let names: Vec<_> = record_fields(Lesson::CtrChannel, &record)
             .iter()
             .map(|f| (f.name, f.bytes.len()))
             .collect();
         assert_eq!(names, [("length", 4), ("nonce", 16), ("ciphertext", 3)]);
-        let fields = record_fields(Lesson::Framed, b"\0\0\0\x02hi");
+        let fields = record_fields(Lesson::Records, b"\0\0\0\x02hi");
         assert_eq!(fields[1].note.as_deref(), Some("\"hi\""));
-    }
-
-    #[test]
-    fn key_log_decrypts_a_session_eve_watched() {
-        use crate::channel::SecureWriter;
-        use crate::handshake::Handshake;
-        use crate::message::{MessageWriter, Role};
-        use crate::nonce::NonceMode;
-        let client = Handshake::new();
-        let server = Handshake::new();
-        let client_public = client.public_key();
-        let keys = client.finish(&server.public_key()).unwrap();
-        let path = std::env::temp_dir().join(format!("eve-keylog-{}", std::process::id()));
-        std::fs::write(
-            &path,
-            keylog::format_lines(&client_public, keys.c2s(), keys.s2c()),
-        )
-        .unwrap();
-        let mut wire = client_public.to_vec();
-        SecureWriter::new(&mut wire, &keys, Role::Client, NonceMode::Random)
-            .write_message(b"attack at dawn")
-            .unwrap();
-        let options = Arc::new(EveOptions {
-            lesson: Lesson::Encrypted,
-            keylog: Some(path.clone()),
-            style: Style::plain(),
-        });
-        let mut view = View::new(1, &options);
-        let text = view.observe(Direction::ClientToServer, &wire);
-        assert!(text.contains("client key"), "{text}");
-        assert!(text.contains("(key log) \"attack at dawn\""), "{text}");
-        // The same log with the two keys swapped: the tag refuses it.
-        std::fs::write(
-            &path,
-            keylog::format_lines(&client_public, keys.s2c(), keys.c2s()),
-        )
-        .unwrap();
-        let mut view = View::new(2, &options);
-        let text = view.observe(Direction::ClientToServer, &wire);
-        let _ = std::fs::remove_file(&path);
-        assert!(
-            text.contains("does not decrypt with the logged key"),
-            "{text}"
-        );
-        assert!(!text.contains("attack at dawn"), "{text}");
     }
 }

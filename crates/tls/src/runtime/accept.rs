@@ -1,34 +1,31 @@
-//! The echo server loop, written once for every lesson.
+//! The accept loop: the server's front door, and its limits.
 //!
 //! ```text
 //! accept --> too many clients already?  --> refuse: one line, close
-//!        --> one thread per client:
-//!              setup (handshake, if the lesson has one)  [handshake timeout]
-//!              loop: read message --> print it --> send it back
-//!                      [idle timeout on reads, write timeout on sends]
-//!              EOF between messages   --> "client disconnected"
-//!              anything else          --> one line on stderr, drop the client
+//!        --> one thread per client, running server::handle_client
 //! ```
 //!
-//! A misbehaving client only ever ends its own thread. The limits below keep
-//! silent, slow or greedy clients from piling up: every wait on the network
-//! has a timeout, and the number of clients served at once is capped. Each
-//! limit has a flag (see `cli.rs`) and a line in `SECURITY.md`.
+//! The limits below keep silent, slow or greedy clients from piling up:
+//! every wait on the network has a timeout, and the number of clients
+//! served at once is capped. Each limit has a flag (see `cli.rs`) and a
+//! line in `SECURITY.md`.
 //!
 //! These limits are deliberately basic. They stop a client from holding a
 //! thread *forever*; they do not stop a determined flood (a thousand clients
 //! that each connect and wait still fill every slot for a while).
 
-use std::io::{self, BufRead, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::io::{self, BufRead};
+use std::net::{Shutdown, SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::message::{MessageReader, MessageWriter, Role};
-use crate::watchdog::Watchdog;
+use crate::runtime::message::{MessageReader, MessageWriter};
+use crate::runtime::server::{handle_client, lock, say, write_failure};
+use crate::runtime::socket::Socket;
+use crate::runtime::watchdog::Watchdog;
 
 /// How long a new client has, from the moment it is accepted, to finish the
 /// whole handshake (`--handshake-timeout`). A client that connects and says
@@ -80,11 +77,14 @@ impl Default for ServerOptions {
 }
 
 /// Binds `addr` and serves forever. Only returns if binding fails.
+///
+/// `setup` turns an accepted socket into the lesson's reader and writer; for
+/// lessons with a handshake, it runs the handshake.
 pub fn run<R, W, F>(addr: &str, options: ServerOptions, setup: F) -> Result<()>
 where
     R: MessageReader + 'static,
     W: MessageWriter + 'static,
-    F: Fn(TcpStream, Role) -> Result<(R, W)> + Send + Sync + 'static,
+    F: Fn(Socket) -> Result<(R, W)> + Send + Sync + 'static,
 {
     let listener = TcpListener::bind(addr).map_err(|source| Error::Listen {
         addr: addr.to_string(),
@@ -98,21 +98,24 @@ where
 
 /// One connected client, as the `--chat` pusher sees it: its sending half,
 /// and the socket, so a client that stops reading can be cut off.
-struct Client<W> {
-    peer: SocketAddr,
-    writer: Mutex<W>,
-    socket: TcpStream,
+pub struct Subscriber<W> {
+    /// The client's address, to name it in the log.
+    pub peer: SocketAddr,
+    /// Its sending half, shared with its own echo loop.
+    pub writer: Mutex<W>,
+    /// Its connection, to cut it off.
+    pub socket: Socket,
 }
 
 /// The clients a `--chat` server pushes its stdin lines to.
-type Clients<W> = Arc<Mutex<Vec<Arc<Client<W>>>>>;
+pub type Clients<W> = Arc<Mutex<Vec<Arc<Subscriber<W>>>>>;
 
 /// Serves clients on an already bound listener, forever.
 pub fn serve<R, W, F>(listener: TcpListener, options: ServerOptions, setup: F)
 where
     R: MessageReader + 'static,
     W: MessageWriter + 'static,
-    F: Fn(TcpStream, Role) -> Result<(R, W)> + Send + Sync + 'static,
+    F: Fn(Socket) -> Result<(R, W)> + Send + Sync + 'static,
 {
     let setup = Arc::new(setup);
     let active = Arc::new(AtomicUsize::new(0));
@@ -162,7 +165,8 @@ where
             .stack_size(CLIENT_THREAD_STACK)
             .spawn(move || {
                 let _guard = guard;
-                match handle_client(stream, peer, &options, &*setup, &clients, &watchdog) {
+                let socket = Socket::new(stream);
+                match handle_client(socket, peer, &options, &*setup, &clients, &watchdog) {
                     Ok(()) => say(&options, format_args!("{peer}: client disconnected")),
                     Err(ending) => status!("{peer}: {}", ending.reason(&options)),
                 }
@@ -172,148 +176,6 @@ where
             status!("{peer}: refused: cannot start a thread: {e}");
         }
     }
-}
-
-/// Why a client was dropped, and at which stage. The stage decides the
-/// words: a timeout while reading means the client went quiet, a timeout
-/// while writing means it stopped reading.
-enum Dropped {
-    Handshake(Error),
-    Reading(Error),
-    Writing(Error),
-}
-
-impl Dropped {
-    /// The one line the server prints about it (after the peer's address).
-    fn reason(&self, options: &ServerOptions) -> String {
-        match self {
-            Dropped::Handshake(Error::TimedOut) => format!(
-                "handshake failed: not finished within {:?} (--handshake-timeout)",
-                options.handshake_timeout
-            ),
-            Dropped::Handshake(e) => format!("handshake failed: {e}"),
-            Dropped::Reading(Error::TimedOut) => format!(
-                "dropped: silent for {:?} (--idle-timeout)",
-                options.idle_timeout
-            ),
-            Dropped::Reading(e) => format!("dropped: {e}"),
-            Dropped::Writing(e) => format!("dropped: {}", write_failure(e, options)),
-        }
-    }
-}
-
-/// Words for a send that failed.
-fn write_failure(e: &Error, options: &ServerOptions) -> String {
-    match e {
-        Error::TimedOut => format!(
-            "not reading what we send; a write waited {:?} (--write-timeout)",
-            options.write_timeout
-        ),
-        e => format!("cannot send to it: {e}"),
-    }
-}
-
-/// One client, from handshake to goodbye.
-fn handle_client<R, W, F>(
-    stream: TcpStream,
-    peer: SocketAddr,
-    options: &ServerOptions,
-    setup: &F,
-    clients: &Clients<W>,
-    watchdog: &Arc<Watchdog>,
-) -> std::result::Result<(), Dropped>
-where
-    R: MessageReader,
-    W: MessageWriter,
-    F: Fn(TcpStream, Role) -> Result<(R, W)>,
-{
-    // A handle to the same socket, to change its timeouts after the
-    // handshake and to close it from outside.
-    let control = stream
-        .try_clone()
-        .map_err(|e| Dropped::Handshake(e.into()))?;
-    let (mut reader, writer) = handshake(stream, &control, options, setup, watchdog)?;
-    control
-        .set_read_timeout(Some(options.idle_timeout))
-        .map_err(|e| Dropped::Reading(e.into()))?;
-    say(options, format_args!("{peer}: client connected"));
-
-    let socket = control
-        .try_clone()
-        .map_err(|e| Dropped::Reading(e.into()))?;
-    let client = Arc::new(Client {
-        peer,
-        writer: Mutex::new(writer),
-        socket,
-    });
-    if options.chat {
-        lock(clients).push(Arc::clone(&client));
-    }
-    // The echo loop proper.
-    let result = loop {
-        let message = match reader.read_message() {
-            Ok(Some(message)) => message,
-            Ok(None) => break Ok(()),
-            Err(e) => break Err(Dropped::Reading(e)),
-        };
-        // Only pay for the UTF-8 conversion if the line will be printed.
-        if options.print_messages {
-            say(
-                options,
-                format_args!("[{peer}] {}", String::from_utf8_lossy(message)),
-            );
-        }
-        if let Err(e) = lock(&client.writer).write_message(message) {
-            break Err(Dropped::Writing(e));
-        }
-    };
-    if result.is_err() {
-        // Close now, even if the chat pusher still holds a handle: the peer
-        // learns at once that it was dropped, and anything more it sends is
-        // never read.
-        let _ = control.shutdown(Shutdown::Both);
-    }
-    result
-}
-
-/// Runs the lesson's setup under the handshake deadline.
-///
-/// The socket's read timeout bounds each read; the watchdog (see
-/// `watchdog.rs`) bounds the handshake as a whole, so a client cannot drip
-/// its public key a byte at a time and hold the thread for minutes.
-fn handshake<R, W, F>(
-    stream: TcpStream,
-    control: &TcpStream,
-    options: &ServerOptions,
-    setup: &F,
-    watchdog: &Arc<Watchdog>,
-) -> std::result::Result<(R, W), Dropped>
-where
-    F: Fn(TcpStream, Role) -> Result<(R, W)>,
-{
-    let failed = |e: io::Error| Dropped::Handshake(e.into());
-    // Records leave in one write each; don't let Nagle hold them back.
-    stream.set_nodelay(true).map_err(failed)?;
-    stream
-        .set_read_timeout(Some(options.handshake_timeout))
-        .map_err(failed)?;
-    // The write timeout is set once and holds for the whole connection (the
-    // socket option is shared by every handle to the socket).
-    stream
-        .set_write_timeout(Some(options.write_timeout))
-        .map_err(failed)?;
-
-    let watch = watchdog.watch(
-        control.try_clone().map_err(failed)?,
-        options.handshake_timeout,
-    );
-    let result = setup(stream, Role::Server);
-    // If the watchdog fired, whatever the setup saw (a close, a reset) was
-    // our doing: report the real reason.
-    if watch.fired() {
-        return Err(Dropped::Handshake(Error::TimedOut));
-    }
-    result.map_err(Dropped::Handshake)
 }
 
 /// `--chat`: every line typed on the server's stdin goes to every client.
@@ -333,7 +195,7 @@ fn push_stdin_lines<W: MessageWriter>(clients: &Clients<W>, options: &ServerOpti
                 // A record may be half sent: the stream is no longer
                 // well-formed, so the connection cannot go on.
                 status!("{}: dropped: {}", client.peer, write_failure(&e, options));
-                let _ = client.socket.shutdown(Shutdown::Both);
+                let _ = client.socket.stream().shutdown(Shutdown::Both);
                 forget_client(clients, client.peer);
             }
         }
@@ -342,19 +204,6 @@ fn push_stdin_lines<W: MessageWriter>(clients: &Clients<W>, options: &ServerOpti
 
 fn forget_client<W>(clients: &Clients<W>, peer: SocketAddr) {
     lock(clients).retain(|client| client.peer != peer);
-}
-
-/// Takes a lock even if another client's thread died holding it: the data
-/// behind these locks (a socket writer, a list) stays usable.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Prints one server event to stdout. A closed stdout is not worth dying for.
-fn say(options: &ServerOptions, line: std::fmt::Arguments<'_>) {
-    if options.print_messages {
-        let _ = writeln!(io::stdout().lock(), "{line}");
-    }
 }
 
 /// Gives a client's slot back when its thread ends, however it ends.

@@ -1,7 +1,7 @@
 //! Lesson 2: records. Put message boundaries back on top of a byte stream.
 //!
 //! TCP hands the receiver a stream of bytes; how they are cut into `read`
-//! results has nothing to do with how they were written (see `plain.rs`).
+//! results has nothing to do with how they were written (see lesson 1).
 //! So every message goes out with its length in front:
 //!
 //! ```text
@@ -15,7 +15,7 @@
 //! exactly that many, whatever pieces the network delivers them in.
 //!
 //! Two rules keep a hostile length harmless:
-//! - a length over [`MAX_RECORD_LEN`] (16 MiB) is refused *before* anything
+//! - a length over [`MAX_PAYLOAD_LEN`] (16 MiB) is refused *before* anything
 //!   is allocated for it;
 //! - even an allowed length is not allocated up front: the buffer grows as
 //!   bytes actually arrive, so announcing 16 MiB and sending nothing costs
@@ -24,51 +24,50 @@
 //! A close between records is the normal end of a conversation (`Ok(None)`);
 //! a close inside a record is [`Error::Truncated`].
 
-use std::io::{BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufReader, ErrorKind, Read, Write};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::message::{MessageReader, MessageWriter};
-use crate::plain::DelayedReads;
-use crate::record::read_first_bytes;
+use crate::lesson01_plaintext::DelayedReads;
+use crate::runtime::message::{MessageReader, MessageWriter, write_in_records};
+use crate::runtime::socket::Socket;
 
 /// Bytes in the length prefix.
-pub const LEN_PREFIX: usize = 4;
+pub const PREFIX_LEN: usize = 4;
 /// The largest payload one record may carry: 16 MiB. A `u32` could announce
 /// 4 GiB; we refuse anything over this before allocating a byte for it.
-pub const MAX_RECORD_LEN: usize = 16 * 1024 * 1024;
+pub const MAX_PAYLOAD_LEN: usize = 16 * 1024 * 1024;
 
-/// The read half of a connection as lessons 2 and 3 use it: buffered (a
+/// The read half of a connection as lessons 2, 3 and 5 use it: buffered (a
 /// record takes at least two reads to parse), with an optional pause before
 /// each read from the socket.
-pub type SocketReader = BufReader<DelayedReads<TcpStream>>;
+pub type SocketReader = BufReader<DelayedReads<Socket>>;
 
 /// Wraps the connection for lesson 2: length-prefixed records.
-pub fn open(stream: TcpStream) -> Result<(RecordReader<SocketReader>, RecordWriter<TcpStream>)> {
-    open_with_read_delay(stream, Duration::ZERO)
+pub fn open(socket: Socket) -> (RecordReader<SocketReader>, RecordWriter<Socket>) {
+    open_with_read_delay(socket, Duration::ZERO)
 }
 
 /// Like [`open`], but pauses `delay` before every read from the socket, so a
 /// learner can watch several records arrive in one read and still come out
 /// one by one.
 pub fn open_with_read_delay(
-    stream: TcpStream,
+    socket: Socket,
     delay: Duration,
-) -> Result<(RecordReader<SocketReader>, RecordWriter<TcpStream>)> {
-    let read_half = BufReader::new(DelayedReads::new(stream.try_clone()?, delay));
-    Ok((RecordReader::new(read_half), RecordWriter::new(stream)))
+) -> (RecordReader<SocketReader>, RecordWriter<Socket>) {
+    let read_half = BufReader::new(DelayedReads::new(socket.clone(), delay));
+    (RecordReader::new(read_half), RecordWriter::new(socket))
 }
 
 /// Appends `length || payload` to `out` (cleared first), so the record can
 /// leave in one write.
 pub fn encode(payload: &[u8], out: &mut Vec<u8>) -> Result<()> {
-    if payload.len() > MAX_RECORD_LEN {
+    if payload.len() > MAX_PAYLOAD_LEN {
         return Err(Error::RecordTooLong(payload.len()));
     }
     let len = u32::try_from(payload.len()).map_err(|_| Error::RecordTooLong(payload.len()))?;
     out.clear();
-    out.reserve(LEN_PREFIX + payload.len());
+    out.reserve(PREFIX_LEN + payload.len());
     // length (4 bytes, big-endian) || payload
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(payload);
@@ -79,16 +78,16 @@ pub fn encode(payload: &[u8], out: &mut Vec<u8>) -> Result<()> {
 ///
 /// Returns `Ok(false)` if the peer closed cleanly before the first byte of a
 /// record, and [`Error::Truncated`] if it closed part-way through one.
-pub fn read_record<R: Read>(reader: &mut R, buf: &mut Vec<u8>) -> Result<bool> {
-    let mut prefix = [0u8; LEN_PREFIX];
-    if !read_first_bytes(reader, &mut prefix)? {
+pub fn read_payload<R: Read>(reader: &mut R, buf: &mut Vec<u8>) -> Result<bool> {
+    let mut prefix = [0u8; PREFIX_LEN];
+    if !read_prefix_or_eof(reader, &mut prefix)? {
         return Ok(false);
     }
     let announced = u32::from_be_bytes(prefix);
     // On a 16-bit machine a u32 may not fit a usize; treat that as too long.
     let len = usize::try_from(announced).unwrap_or(usize::MAX);
     // Check the announced length before allocating anything for it.
-    if len > MAX_RECORD_LEN {
+    if len > MAX_PAYLOAD_LEN {
         return Err(Error::RecordTooLong(len));
     }
     // Read exactly `len` bytes. `take` stops at the record's end, and
@@ -97,6 +96,29 @@ pub fn read_record<R: Read>(reader: &mut R, buf: &mut Vec<u8>) -> Result<bool> {
     let got = reader.take(u64::from(announced)).read_to_end(buf)?;
     if got < len {
         return Err(Error::Truncated);
+    }
+    Ok(true)
+}
+
+/// Fills `prefix` completely, or reports a clean end of stream if the very
+/// first read finds the connection closed.
+///
+/// This is where "a close between records" and "a close inside a record"
+/// part ways: every framed lesson (2, 3, 5, 9) reads its length prefix with
+/// it.
+pub fn read_prefix_or_eof<R: Read>(reader: &mut R, prefix: &mut [u8]) -> Result<bool> {
+    let mut filled = 0;
+    while filled < prefix.len() {
+        // In range: the loop runs only while `filled < prefix.len()`.
+        match reader.read(&mut prefix[filled..]) {
+            // EOF before the first byte: a clean close between records.
+            Ok(0) if filled == 0 => return Ok(false),
+            // EOF after some bytes of the prefix: the record was cut short.
+            Ok(0) => return Err(Error::Truncated),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(true)
 }
@@ -120,7 +142,7 @@ impl<R: Read> RecordReader<R> {
     /// The next record's payload, or `None` after a clean close. Mutable so
     /// that lesson 3 can decrypt it where it lies.
     pub fn read_record(&mut self) -> Result<Option<&mut [u8]>> {
-        if read_record(&mut self.reader, &mut self.payload)? {
+        if read_payload(&mut self.reader, &mut self.payload)? {
             Ok(Some(&mut self.payload))
         } else {
             Ok(None)
@@ -161,16 +183,8 @@ impl<W: Write> RecordWriter<W> {
 
 impl<W: Write + Send> MessageWriter for RecordWriter<W> {
     fn write_message(&mut self, message: &[u8]) -> Result<()> {
-        // An empty message is still a record (length 0): the boundary itself
-        // is information the receiver gets.
-        if message.is_empty() {
-            return self.write_record(&[]);
-        }
-        // A message over the limit goes out as several full records.
-        for piece in message.chunks(MAX_RECORD_LEN) {
-            self.write_record(piece)?;
-        }
-        Ok(())
+        // One record per message; past 16 MiB, several full records.
+        write_in_records(message, MAX_PAYLOAD_LEN, |piece| self.write_record(piece))
     }
 }
 
@@ -231,30 +245,30 @@ mod tests {
 
     #[test]
     fn over_16_mib_is_refused_before_reading_the_body() {
-        let too_long = (MAX_RECORD_LEN as u32 + 1).to_be_bytes();
+        let too_long = (MAX_PAYLOAD_LEN as u32 + 1).to_be_bytes();
         let mut reader = too_long.as_slice();
-        let result = read_record(&mut reader, &mut Vec::new());
-        assert!(matches!(result, Err(Error::RecordTooLong(n)) if n == MAX_RECORD_LEN + 1));
+        let result = read_payload(&mut reader, &mut Vec::new());
+        assert!(matches!(result, Err(Error::RecordTooLong(n)) if n == MAX_PAYLOAD_LEN + 1));
         let largest = u32::MAX.to_be_bytes();
-        let result = read_record(&mut largest.as_slice(), &mut Vec::new());
+        let result = read_payload(&mut largest.as_slice(), &mut Vec::new());
         assert!(matches!(result, Err(Error::RecordTooLong(n)) if n == u32::MAX as usize));
     }
 
     #[test]
     fn exactly_16_mib_is_allowed_and_round_trips() {
-        let big = vec![0xab; MAX_RECORD_LEN];
+        let big = vec![0xab; MAX_PAYLOAD_LEN];
         let wire = wire_of(&[&big]);
-        assert_eq!(&wire[..4], &(MAX_RECORD_LEN as u32).to_be_bytes());
+        assert_eq!(&wire[..4], &(MAX_PAYLOAD_LEN as u32).to_be_bytes());
         let mut r = RecordReader::new(wire.as_slice());
         assert_eq!(
             r.read_message().unwrap().map(<[u8]>::len),
-            Some(MAX_RECORD_LEN)
+            Some(MAX_PAYLOAD_LEN)
         );
     }
 
     #[test]
     fn a_message_over_16_mib_is_split_and_nothing_is_lost() {
-        let big: Vec<u8> = (0..MAX_RECORD_LEN + 10).map(|i| (i % 253) as u8).collect();
+        let big: Vec<u8> = (0..MAX_PAYLOAD_LEN + 10).map(|i| (i % 253) as u8).collect();
         let wire = wire_of(&[&big]);
         let mut r = RecordReader::new(wire.as_slice());
         let mut got = Vec::new();
@@ -269,10 +283,10 @@ mod tests {
 
     #[test]
     fn encode_refuses_a_payload_over_the_limit() {
-        let too_big = vec![0; MAX_RECORD_LEN + 1];
+        let too_big = vec![0; MAX_PAYLOAD_LEN + 1];
         assert!(matches!(
             encode(&too_big, &mut Vec::new()),
-            Err(Error::RecordTooLong(n)) if n == MAX_RECORD_LEN + 1
+            Err(Error::RecordTooLong(n)) if n == MAX_PAYLOAD_LEN + 1
         ));
     }
 
@@ -281,20 +295,20 @@ mod tests {
         let wire = wire_of(&[b"hello"]);
         for cut in 1..wire.len() {
             let mut reader = &wire[..cut];
-            let result = read_record(&mut reader, &mut Vec::new());
+            let result = read_payload(&mut reader, &mut Vec::new());
             assert!(matches!(result, Err(Error::Truncated)), "cut at {cut}");
         }
         let mut empty: &[u8] = &[];
-        assert!(!read_record(&mut empty, &mut Vec::new()).unwrap());
+        assert!(!read_payload(&mut empty, &mut Vec::new()).unwrap());
     }
 
     #[test]
     fn a_big_announced_length_with_no_body_allocates_little() {
         // 16 MiB announced, 3 bytes sent, then a close.
-        let mut wire = (MAX_RECORD_LEN as u32).to_be_bytes().to_vec();
+        let mut wire = (MAX_PAYLOAD_LEN as u32).to_be_bytes().to_vec();
         wire.extend_from_slice(b"abc");
         let mut buf = Vec::new();
-        let result = read_record(&mut wire.as_slice(), &mut buf);
+        let result = read_payload(&mut wire.as_slice(), &mut buf);
         assert!(matches!(result, Err(Error::Truncated)));
         assert!(buf.capacity() < 1024 * 1024, "allocated {}", buf.capacity());
     }

@@ -17,15 +17,16 @@
 //! Everything here is pure: bytes in, bytes out, no sockets, no nonce policy
 //! (see `nonce.rs` and `channel.rs` for those).
 
-use std::io::{ErrorKind, Read};
+use std::io::Read;
 
 use chacha20poly1305::aead::AeadInOut;
 use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
 
 use crate::error::{Error, Result};
+use crate::lesson02_records::read_prefix_or_eof;
 
 /// Bytes in the length prefix.
-pub const LEN_PREFIX: usize = 2;
+pub const PREFIX_LEN: usize = 2;
 /// Bytes in a ChaCha20-Poly1305 nonce.
 pub const NONCE_LEN: usize = 12;
 /// Bytes in a Poly1305 tag.
@@ -54,12 +55,12 @@ pub fn seal(
     // Fits in a u16: checked just above.
     let len = (NONCE_LEN + plaintext.len() + TAG_LEN) as u16;
     out.clear();
-    out.reserve(LEN_PREFIX + usize::from(len));
+    out.reserve(PREFIX_LEN + usize::from(len));
     // len || nonce || plaintext (about to become ciphertext)
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(nonce);
     out.extend_from_slice(plaintext);
-    let body = LEN_PREFIX + NONCE_LEN;
+    let body = PREFIX_LEN + NONCE_LEN;
     // Encrypt in place: the plaintext bytes in `out` turn into ciphertext.
     let tag = cipher
         .encrypt_inout_detached(&Nonce::from(*nonce), &[], (&mut out[body..]).into())
@@ -72,10 +73,11 @@ pub fn seal(
 /// Reads one record's body (everything after the length prefix) into `buf`.
 ///
 /// Returns `Ok(false)` if the peer closed the connection cleanly *between*
-/// records, and [`Error::Truncated`] if it closed part-way through one.
-pub fn read_record<R: Read>(reader: &mut R, buf: &mut Vec<u8>) -> Result<bool> {
-    let mut prefix = [0u8; LEN_PREFIX];
-    if !read_first_bytes(reader, &mut prefix)? {
+/// records, and [`Error::Truncated`] if it closed part-way through one (the
+/// same rule as lesson 2's records).
+pub fn read_body<R: Read>(reader: &mut R, buf: &mut Vec<u8>) -> Result<bool> {
+    let mut prefix = [0u8; PREFIX_LEN];
+    if !read_prefix_or_eof(reader, &mut prefix)? {
         return Ok(false);
     }
     let len = usize::from(u16::from_be_bytes(prefix));
@@ -121,34 +123,6 @@ pub fn open<'a>(
     Ok((*nonce, ciphertext))
 }
 
-/// The nonce at the front of a record body.
-pub fn split_nonce(body: &[u8]) -> Result<[u8; NONCE_LEN]> {
-    body.first_chunk::<NONCE_LEN>()
-        .copied()
-        .ok_or(Error::RecordTooShort(body.len()))
-}
-
-/// Fills `buf` completely, or reports a clean end of stream if the very first
-/// read finds the connection closed. Shared by every framed lesson.
-pub(crate) fn read_first_bytes<R: Read>(reader: &mut R, buf: &mut [u8]) -> Result<bool> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        let Some(rest) = buf.get_mut(filled..) else {
-            break;
-        };
-        match reader.read(rest) {
-            // EOF before the first byte: a clean close between records.
-            Ok(0) if filled == 0 => return Ok(false),
-            // EOF after some bytes of the prefix: the record was cut short.
-            Ok(0) => return Err(Error::Truncated),
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(true)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,19 +146,19 @@ mod tests {
         assert_eq!(&wire[..2], &[0, 39]);
         let mut reader = wire.as_slice();
         let mut buf = Vec::new();
-        assert!(read_record(&mut reader, &mut buf).unwrap());
+        assert!(read_body(&mut reader, &mut buf).unwrap());
         let (nonce, plaintext) = open(&cipher(), &mut buf).unwrap();
         assert_eq!(nonce, [3; NONCE_LEN]);
         assert_eq!(plaintext, b"meet at 3pm");
         // Nothing left: the next read is a clean end of stream.
-        assert!(!read_record(&mut reader, &mut buf).unwrap());
+        assert!(!read_body(&mut reader, &mut buf).unwrap());
     }
 
     #[test]
     fn empty_plaintext_makes_the_smallest_record() {
         let wire = sealed(b"");
-        assert_eq!(wire.len(), LEN_PREFIX + MIN_RECORD_LEN);
-        let mut body = wire[LEN_PREFIX..].to_vec();
+        assert_eq!(wire.len(), PREFIX_LEN + MIN_RECORD_LEN);
+        let mut body = wire[PREFIX_LEN..].to_vec();
         assert_eq!(open(&cipher(), &mut body).unwrap().1, b"");
     }
 
@@ -192,10 +166,10 @@ mod tests {
     fn every_flipped_byte_is_rejected() {
         let wire = sealed(b"GET /transfer?to=bob&amount=100");
         // Flip each bit position of each body byte (nonce, ciphertext, tag).
-        for i in LEN_PREFIX..wire.len() {
+        for i in PREFIX_LEN..wire.len() {
             for bit in 0..8 {
-                let mut body = wire[LEN_PREFIX..].to_vec();
-                body[i - LEN_PREFIX] ^= 1 << bit;
+                let mut body = wire[PREFIX_LEN..].to_vec();
+                body[i - PREFIX_LEN] ^= 1 << bit;
                 let result = open(&cipher(), &mut body);
                 assert!(
                     matches!(result, Err(Error::Decrypt)),
@@ -214,7 +188,7 @@ mod tests {
             bad[..2].copy_from_slice(&len.to_be_bytes());
             let mut reader = bad.as_slice();
             let mut buf = Vec::new();
-            let outcome = read_record(&mut reader, &mut buf)
+            let outcome = read_body(&mut reader, &mut buf)
                 .and_then(|_| open(&cipher(), &mut buf).map(|_| ()));
             assert!(outcome.is_err(), "length flip {bit} accepted");
         }
@@ -222,7 +196,7 @@ mod tests {
 
     #[test]
     fn wrong_key_is_rejected() {
-        let mut body = sealed(b"hello")[LEN_PREFIX..].to_vec();
+        let mut body = sealed(b"hello")[PREFIX_LEN..].to_vec();
         let other = ChaCha20Poly1305::new(&[8; 32].into());
         assert!(matches!(open(&other, &mut body), Err(Error::Decrypt)));
     }
@@ -232,7 +206,7 @@ mod tests {
         for len in [0u16, 1, 12, 27] {
             let bytes = len.to_be_bytes();
             let mut reader = bytes.as_slice();
-            let result = read_record(&mut reader, &mut Vec::new());
+            let result = read_body(&mut reader, &mut Vec::new());
             assert!(
                 matches!(result, Err(Error::RecordTooShort(n)) if n == usize::from(len)),
                 "length {len}"
@@ -246,12 +220,12 @@ mod tests {
         // Cut the stream at every point inside the record.
         for cut in 1..wire.len() {
             let mut reader = &wire[..cut];
-            let result = read_record(&mut reader, &mut Vec::new());
+            let result = read_body(&mut reader, &mut Vec::new());
             assert!(matches!(result, Err(Error::Truncated)), "cut at {cut}");
         }
         // Cut at zero is a clean close.
         let mut empty: &[u8] = &[];
-        assert!(!read_record(&mut empty, &mut Vec::new()).unwrap());
+        assert!(!read_body(&mut empty, &mut Vec::new()).unwrap());
     }
 
     #[test]
@@ -260,7 +234,7 @@ mod tests {
         bytes.extend_from_slice(&[0; 100]);
         let mut reader = bytes.as_slice();
         assert!(matches!(
-            read_record(&mut reader, &mut Vec::new()),
+            read_body(&mut reader, &mut Vec::new()),
             Err(Error::Truncated)
         ));
     }
@@ -269,7 +243,7 @@ mod tests {
     fn largest_plaintext_fits_and_one_more_byte_does_not() {
         let biggest = vec![b'a'; MAX_PLAINTEXT_LEN];
         let wire = sealed(&biggest);
-        assert_eq!(wire.len(), LEN_PREFIX + MAX_RECORD_LEN);
+        assert_eq!(wire.len(), PREFIX_LEN + MAX_RECORD_LEN);
         let mut out = Vec::new();
         let too_big = vec![b'a'; MAX_PLAINTEXT_LEN + 1];
         assert!(matches!(

@@ -14,14 +14,16 @@ use std::net::{Shutdown, TcpStream};
 use std::thread;
 
 use crate::error::{Error, Result};
-use crate::message::{MessageReader, MessageWriter, Role};
+use crate::runtime::message::{MessageReader, MessageWriter};
+use crate::runtime::socket::Socket;
 
-/// Connects to `addr`, runs the lesson's setup, and echoes stdin.
+/// Connects to `addr`, runs the lesson's setup (its handshake, if it has
+/// one), and echoes stdin.
 pub fn run<R, W, F>(addr: &str, chat: bool, setup: F) -> Result<()>
 where
     R: MessageReader + 'static,
     W: MessageWriter + 'static,
-    F: FnOnce(TcpStream, Role) -> Result<(R, W)>,
+    F: FnOnce(Socket) -> Result<(R, W)>,
 {
     let stream = TcpStream::connect(addr).map_err(|source| Error::Connect {
         addr: addr.to_string(),
@@ -29,8 +31,9 @@ where
     })?;
     // One record, one write, sent now: see the Nagle note in lesson 9.
     stream.set_nodelay(true)?;
-    let control = stream.try_clone()?;
-    let (reader, writer) = setup(stream, Role::Client)?;
+    let socket = Socket::new(stream);
+    let control = socket.clone();
+    let (reader, writer) = setup(socket)?;
     status!("connected to {addr}; type lines, end with Ctrl-D");
     if chat {
         chat_loop(reader, writer, control)
@@ -69,12 +72,13 @@ where
         output.write_all(b"\n")?;
         output.flush()?;
     }
-    Ok(())
+    // End of stdin: say goodbye the lesson's way (TLS sends close_notify).
+    writer.close()
 }
 
 /// Chat mode: a thread sends stdin lines while this one prints whatever the
 /// server sends, until the server closes the connection.
-fn chat_loop<R, W>(mut reader: R, mut writer: W, control: TcpStream) -> Result<()>
+fn chat_loop<R, W>(mut reader: R, mut writer: W, control: Socket) -> Result<()>
 where
     R: MessageReader,
     W: MessageWriter + 'static,
@@ -86,13 +90,14 @@ where
             .try_for_each(|line| writer.write_message(&strip_cr(line?)));
         if let Err(e) = sent {
             status!("cannot send: {e}");
-            let _ = control.shutdown(Shutdown::Both);
+            let _ = control.stream().shutdown(Shutdown::Both);
             return;
         }
-        // End of stdin: tell the server we are done sending (half-close).
-        // It answers what is in flight, then hangs up, which ends the
-        // reading loop below.
-        let _ = control.shutdown(Shutdown::Write);
+        // End of stdin: say goodbye the lesson's way, then tell the server
+        // we are done sending (half-close). It answers what is in flight,
+        // then hangs up, which ends the reading loop below.
+        let _ = writer.close();
+        let _ = control.stream().shutdown(Shutdown::Write);
     });
     let mut out = io::stdout().lock();
     while let Some(message) = reader.read_message()? {

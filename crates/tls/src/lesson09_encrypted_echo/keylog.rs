@@ -27,8 +27,9 @@ use std::sync::Mutex;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::{Error, Result};
-use crate::handshake::{PUBLIC_KEY_LEN, Session};
-use crate::keys::KEY_LEN;
+use crate::lesson07_key_exchange::PUBLIC_KEY_LEN;
+use crate::lesson08_key_split::KEY_LEN;
+use crate::lesson09_encrypted_echo::handshake::Session;
 
 /// Label of the line carrying the client-to-server key.
 pub const C2S_LABEL: &str = "LESSON9_C2S";
@@ -205,29 +206,5 @@ mod tests {
         assert_eq!(find(&text, &[1; 32]).unwrap().c2s, Some([2; 32]));
         assert_eq!(unhex::<1>("é"), None);
         assert_eq!(unhex::<1>("+1"), None);
-    }
-
-    #[test]
-    fn appends_to_a_file_and_reads_back() {
-        let path = std::env::temp_dir().join(format!("keylog-test-{}", std::process::id()));
-        let _ = std::fs::remove_file(&path);
-        assert!(lookup(&path, &[1; 32]).unwrap().is_none(), "missing file");
-        let client = crate::handshake::Handshake::new();
-        let server = crate::handshake::Handshake::new();
-        let client_public = client.public_key();
-        let server_public = server.public_key();
-        let session = Session {
-            keys: client.finish(&server_public).unwrap(),
-            client_public,
-            server_public,
-        };
-        let log = KeyLog::create(&path).unwrap();
-        log.record(&session).unwrap();
-        log.record(&session).unwrap();
-        let found = lookup(&path, &client_public).unwrap().unwrap();
-        assert_eq!(found.c2s.as_ref(), Some(session.keys.c2s()));
-        assert_eq!(found.s2c.as_ref(), Some(session.keys.s2c()));
-        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 4);
-        let _ = std::fs::remove_file(&path);
     }
 }

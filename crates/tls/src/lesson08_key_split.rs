@@ -1,15 +1,20 @@
-//! The key schedule: one Diffie-Hellman result in, one key per direction out.
+//! Lesson 8: key derivation. One shared secret in, one key per direction out.
 //!
 //! ```text
 //! c2s_key = HKDF-SHA256(salt = "salam", ikm = shared, info = "c2s", L = 32)
 //! s2c_key = HKDF-SHA256(salt = "salam", ikm = shared, info = "s2c", L = 32)
 //! ```
 //!
-//! Why two keys? With one key for both directions, Mallory could take a record
-//! the client sent and bounce it straight back to the client, which would
-//! decrypt it happily and believe the server said it (the *reflection*
+//! The X25519 result of lesson 7 is a point on a curve, not a uniformly
+//! random key; HKDF (RFC 5869) first *extracts* a uniform key from it, then
+//! *expands* that into as many independent keys as we ask for, one per label.
+//!
+//! Why two keys? With one key for both directions, Mallory could take a
+//! record the client sent and bounce it straight back to the client, which
+//! would decrypt it happily and believe the server said it (the *reflection*
 //! attack). With a key per direction, a client-to-server record simply fails
 //! to authenticate when the client tries to read it with `s2c_key`.
+//! [`SessionKeys::sending_key`] is the whole defence, in one `match`.
 
 use std::fmt;
 
@@ -26,6 +31,16 @@ pub const C2S_LABEL: &[u8] = b"c2s";
 pub const S2C_LABEL: &[u8] = b"s2c";
 /// Length of each derived key: a ChaCha20-Poly1305 key is 256 bits.
 pub const KEY_LEN: usize = 32;
+
+/// Which end of the connection we are. Each end sends with one key and
+/// reads with the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The side that connected.
+    Client,
+    /// The side that accepted.
+    Server,
+}
 
 /// The two traffic keys of one session.
 ///
@@ -57,6 +72,23 @@ impl SessionKeys {
         keys
     }
 
+    /// The key `role` sends with: the client writes with `c2s`, the server
+    /// with `s2c`. This is the protocol decision that defeats reflection.
+    pub fn sending_key(&self, role: Role) -> &[u8; KEY_LEN] {
+        match role {
+            Role::Client => &self.c2s,
+            Role::Server => &self.s2c,
+        }
+    }
+
+    /// The key `role` reads with: whatever the *other* end sends with.
+    pub fn receiving_key(&self, role: Role) -> &[u8; KEY_LEN] {
+        self.sending_key(match role {
+            Role::Client => Role::Server,
+            Role::Server => Role::Client,
+        })
+    }
+
     /// The key that protects records from the client to the server.
     pub fn c2s(&self) -> &[u8; KEY_LEN] {
         &self.c2s
@@ -82,6 +114,21 @@ mod tests {
     fn directions_get_different_keys() {
         let keys = SessionKeys::derive(&[7; 32]);
         assert_ne!(keys.c2s(), keys.s2c());
+    }
+
+    #[test]
+    fn each_end_reads_what_the_other_sends() {
+        let keys = SessionKeys::derive(&[7; 32]);
+        assert_eq!(keys.sending_key(Role::Client), keys.c2s());
+        assert_eq!(keys.sending_key(Role::Server), keys.s2c());
+        assert_eq!(
+            keys.receiving_key(Role::Server),
+            keys.sending_key(Role::Client)
+        );
+        assert_eq!(
+            keys.receiving_key(Role::Client),
+            keys.sending_key(Role::Server)
+        );
     }
 
     #[test]

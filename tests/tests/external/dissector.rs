@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use e2e::workspace_root;
-use tls::channel::SecureWriter;
-use tls::handshake::Handshake;
-use tls::message::Role;
-use tls::nonce::NonceMode;
+use tls::lesson07_key_exchange::Handshake;
+use tls::lesson08_key_split::{Role, SessionKeys};
+use tls::lesson09_encrypted_echo::channel::SecureWriter;
+use tls::lesson09_encrypted_echo::nonce::NonceMode;
 
 const CLIENT_PORT: u16 = 51_000;
 
@@ -53,7 +53,7 @@ fn session(messages: &[&[u8]]) -> Session {
     let client = Handshake::new();
     let server = Handshake::new();
     let (client_public, server_public) = (client.public_key(), server.public_key());
-    let keys = client.finish(&server_public).unwrap();
+    let keys = SessionKeys::derive(client.finish(&server_public).unwrap().as_bytes());
     let seal = |role: Role| -> Vec<Record> {
         messages
             .iter()
@@ -206,7 +206,8 @@ fn write_capture(path: &Path, s: &Session, server_port: u16) {
 /// `tshark` with an empty home directory: no personal preferences, and no
 /// personally installed copy of the plugin (which would clash with `-X`).
 fn tshark() -> Command {
-    let home = std::env::temp_dir().join(format!("dissector-home-{}", std::process::id()));
+    let home = e2e::scratch("dissector-home");
+    let _ = fs::remove_dir_all(&home);
     fs::create_dir_all(&home).unwrap();
     let mut cmd = Command::new("tshark");
     cmd.env("HOME", &home).env_remove("XDG_CONFIG_HOME");
@@ -234,12 +235,9 @@ fn tshark_fields(capture: &Path, extra: &[&str]) -> Vec<Vec<String>> {
     ] {
         cmd.args(["-e", field]);
     }
-    let out = cmd.output().unwrap_or_else(|e| {
-        panic!(
-            "cannot run tshark ({e}). Install it: \
-             apt-get install -y tshark (CI: see .ci/run)"
-        )
-    });
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run tshark ({e}): {}", e2e::INSTALL_HINT));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "tshark failed: {stderr}");
     assert!(
@@ -260,7 +258,7 @@ fn frame(rows: &[Vec<String>], n: usize) -> &[String] {
 }
 
 fn temp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("dissector-{name}-{}.pcap", std::process::id()))
+    e2e::scratch(&format!("dissector-{name}.pcap"))
 }
 
 fn check(rows: &[Vec<String>], s: &Session) {

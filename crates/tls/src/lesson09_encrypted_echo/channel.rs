@@ -4,47 +4,64 @@
 //! client                                           server
 //!   | -- client_pub ------------------------------> |   handshake.rs
 //!   | <------------------------------ server_pub -- |
-//!   | -- len || nonce || ChaCha20Poly1305(c2s) ---> |   record.rs, keys.rs
+//!   | -- len || nonce || ChaCha20Poly1305(c2s) ---> |   record.rs
 //!   | <--- len || nonce || ChaCha20Poly1305(s2c) -- |
 //! ```
 //!
-//! [`open_secure`] runs the handshake and returns the two halves. Each half
-//! owns one direction's key and nonce state, so a reading thread and a
-//! writing thread never share anything mutable.
+//! [`connect`] (the client) and [`accept`] (the server) run the handshake
+//! and return the two halves. Each half owns one direction's key and nonce
+//! state, so a reading thread and a writing thread never share anything
+//! mutable.
 
 use std::io::{BufReader, Read, Write};
-use std::net::TcpStream;
 
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit};
 
 use crate::error::Result;
-use crate::handshake::{self, Session};
-use crate::keys::SessionKeys;
-use crate::message::{MessageReader, MessageWriter, Role};
-use crate::nonce::{NonceCheck, NonceMode, NonceSequence};
-use crate::record::{self, MAX_PLAINTEXT_LEN};
+use crate::lesson08_key_split::{Role, SessionKeys};
+use crate::lesson09_encrypted_echo::handshake::{self, Session};
+use crate::lesson09_encrypted_echo::nonce::{NonceCheck, NonceMode, NonceSequence};
+use crate::lesson09_encrypted_echo::record::{self, MAX_PLAINTEXT_LEN};
+use crate::runtime::message::{MessageReader, MessageWriter, write_in_records};
+use crate::runtime::socket::Socket;
 
-/// Runs the lesson 9 handshake on `stream` and builds both halves.
+/// The reading half as the programs use it: buffered, so a record's two
+/// reads (length, then body) usually cost one system call.
+pub type SocketReader = SecureReader<BufReader<Socket>>;
+
+/// The client: runs the handshake on `socket`, then builds both halves.
 ///
 /// The [`Session`] comes back too: it carries the public keys (and the
 /// traffic keys, for `--keylog`).
-pub fn open_secure(
-    mut stream: TcpStream,
+pub fn connect(
+    mut socket: Socket,
+    mode: NonceMode,
+) -> Result<(SocketReader, SecureWriter<Socket>, Session)> {
+    let session = handshake::client_handshake(&mut socket)?;
+    let (reader, writer) = halves(socket, &session, Role::Client, mode);
+    Ok((reader, writer, session))
+}
+
+/// The server: answers the handshake on `socket`, then builds both halves.
+pub fn accept(
+    mut socket: Socket,
+    mode: NonceMode,
+) -> Result<(SocketReader, SecureWriter<Socket>, Session)> {
+    let session = handshake::server_handshake(&mut socket)?;
+    let (reader, writer) = halves(socket, &session, Role::Server, mode);
+    Ok((reader, writer, session))
+}
+
+/// The two halves of a connection whose handshake is done.
+pub fn halves(
+    socket: Socket,
+    session: &Session,
     role: Role,
     mode: NonceMode,
-) -> Result<(
-    SecureReader<BufReader<TcpStream>>,
-    SecureWriter<TcpStream>,
-    Session,
-)> {
-    let session = match role {
-        Role::Client => handshake::client_handshake(&mut stream)?,
-        Role::Server => handshake::server_handshake(&mut stream)?,
-    };
-    let read_half = BufReader::new(stream.try_clone()?);
-    let reader = SecureReader::new(read_half, &session.keys, role, mode);
-    let writer = SecureWriter::new(stream, &session.keys, role, mode);
-    Ok((reader, writer, session))
+) -> (SocketReader, SecureWriter<Socket>) {
+    let reader = SecureReader::new(BufReader::new(socket.clone()), &session.keys, role, mode);
+    let writer = SecureWriter::new(socket, &session.keys, role, mode);
+    (reader, writer)
 }
 
 /// Sends messages as encrypted records with this side's sending key.
@@ -57,7 +74,7 @@ pub struct SecureWriter<W> {
 }
 
 impl<W: Write> SecureWriter<W> {
-    /// The client sends with `c2s`, the server with `s2c`.
+    /// Sends with `role`'s sending key (lesson 8: the client's is `c2s`).
     pub fn new(writer: W, keys: &SessionKeys, role: Role, mode: NonceMode) -> SecureWriter<W> {
         Self::with_nonces(writer, keys, role, NonceSequence::new(mode))
     }
@@ -70,13 +87,9 @@ impl<W: Write> SecureWriter<W> {
         role: Role,
         nonces: NonceSequence,
     ) -> SecureWriter<W> {
-        let key = match role {
-            Role::Client => keys.c2s(),
-            Role::Server => keys.s2c(),
-        };
         SecureWriter {
             writer,
-            cipher: ChaCha20Poly1305::new(key.into()),
+            cipher: ChaCha20Poly1305::new(keys.sending_key(role).into()),
             nonces,
             record: Vec::new(),
         }
@@ -93,14 +106,9 @@ impl<W: Write> SecureWriter<W> {
 
 impl<W: Write + Send> MessageWriter for SecureWriter<W> {
     fn write_message(&mut self, message: &[u8]) -> Result<()> {
-        // An empty message is still a record: the peer sees that we spoke.
-        if message.is_empty() {
-            return self.write_record(&[]);
-        }
-        // Anything over 65507 bytes goes out as several full records.
-        for piece in message.chunks(MAX_PLAINTEXT_LEN) {
-            self.write_record(piece)?;
-        }
+        // One record per message; anything over 65507 bytes goes out as
+        // several full records. Each record leaves in its own write.
+        write_in_records(message, MAX_PLAINTEXT_LEN, |piece| self.write_record(piece))?;
         self.writer.flush()?;
         Ok(())
     }
@@ -116,15 +124,11 @@ pub struct SecureReader<R> {
 }
 
 impl<R: Read> SecureReader<R> {
-    /// The client reads with `s2c`, the server with `c2s`.
+    /// Reads with `role`'s receiving key: what the other end sends with.
     pub fn new(reader: R, keys: &SessionKeys, role: Role, mode: NonceMode) -> SecureReader<R> {
-        let key = match role {
-            Role::Client => keys.s2c(),
-            Role::Server => keys.c2s(),
-        };
         SecureReader {
             reader,
-            cipher: ChaCha20Poly1305::new(key.into()),
+            cipher: ChaCha20Poly1305::new(keys.receiving_key(role).into()),
             nonces: NonceCheck::new(mode),
             record: Vec::new(),
         }
@@ -133,7 +137,7 @@ impl<R: Read> SecureReader<R> {
 
 impl<R: Read + Send> MessageReader for SecureReader<R> {
     fn read_message(&mut self) -> Result<Option<&[u8]>> {
-        if !record::read_record(&mut self.reader, &mut self.record)? {
+        if !record::read_body(&mut self.reader, &mut self.record)? {
             return Ok(None);
         }
         // Authenticate and decrypt first: a tampered record is a forgery,
@@ -150,13 +154,13 @@ impl<R: Read + Send> MessageReader for SecureReader<R> {
 mod tests {
     use super::*;
     use crate::error::Error;
-    use crate::handshake::Handshake;
+    use crate::lesson07_key_exchange::Handshake;
 
     fn keys() -> SessionKeys {
         let client = Handshake::new();
         let server = Handshake::new();
         let server_public = server.public_key();
-        client.finish(&server_public).unwrap()
+        SessionKeys::derive(client.finish(&server_public).unwrap().as_bytes())
     }
 
     fn server_reading(

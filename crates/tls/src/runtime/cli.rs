@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser};
 
 use crate::DEFAULT_ADDR;
-use crate::server::{
+use crate::runtime::accept::{
     DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_WRITE_TIMEOUT, ServerOptions,
 };
@@ -96,18 +96,10 @@ pub struct ClientArgs {
 }
 
 /// Parses the command line. `--help` and `--version` print and exit 0; a
-/// mistake prints clap's one-line diagnosis plus a hint, and exits 2.
+/// mistake prints clap's whole diagnosis (which argument, what it expected,
+/// a suggestion for a misspelt flag, the usage line) on stderr and exits 2.
 pub fn parse<T: Parser>() -> T {
-    match T::try_parse() {
-        Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
-        Err(e) => {
-            let rendered = e.to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            status!("{first} (see --help)");
-            std::process::exit(2);
-        }
-    }
+    T::try_parse().unwrap_or_else(|e| e.exit())
 }
 
 /// Turns a program's result into its exit status, printing a failure as one

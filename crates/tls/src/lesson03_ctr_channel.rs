@@ -36,15 +36,15 @@
 //! the same key interoperates (see `tests/python/ctr_peer.py`).
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
 
 use aes::Aes256;
 use ctr::Ctr128BE;
 use ctr::cipher::{KeyIvInit, StreamCipher};
 
 use crate::error::{Error, Result};
-use crate::framing::{self, RecordReader, RecordWriter, SocketReader};
-use crate::message::{MessageReader, MessageWriter};
+use crate::lesson02_records::{self, RecordReader, RecordWriter, SocketReader};
+use crate::runtime::message::{MessageReader, MessageWriter, write_in_records};
+use crate::runtime::socket::Socket;
 
 /// The key both ends share: the 32 ASCII bytes `0123456789ABCDEF` twice.
 /// Hard-coded and public; lesson 7 shows how two strangers agree on a key
@@ -55,7 +55,7 @@ pub const KEY_LEN: usize = 32;
 /// Bytes of nonce in front of every ciphertext: one whole AES block.
 pub const NONCE_LEN: usize = 16;
 /// The most plaintext one record can carry: the record limit minus the nonce.
-pub const MAX_PLAINTEXT_LEN: usize = framing::MAX_RECORD_LEN - NONCE_LEN;
+pub const MAX_PLAINTEXT_LEN: usize = lesson02_records::MAX_PAYLOAD_LEN - NONCE_LEN;
 
 /// AES-256 in counter mode, the whole 16-byte block as a big-endian counter.
 type Aes256Ctr = Ctr128BE<Aes256>;
@@ -118,18 +118,18 @@ pub fn decrypt(key: &[u8; KEY_LEN], payload: &[u8]) -> Result<Vec<u8>> {
 
 fn random_nonce() -> Result<[u8; NONCE_LEN]> {
     let mut nonce = [0u8; NONCE_LEN];
-    getrandom::fill(&mut nonce).map_err(|e| Error::Io(std::io::Error::other(e)))?;
+    getrandom::fill(&mut nonce)?;
     Ok(nonce)
 }
 
 /// Wraps the connection for lesson 3: lesson 2 records carrying
 /// `nonce || ciphertext` under [`SHARED_KEY`].
-pub fn open(stream: TcpStream) -> Result<(CtrReader<SocketReader>, CtrWriter<TcpStream>)> {
-    let (records_in, records_out) = framing::open(stream)?;
-    Ok((
+pub fn open(socket: Socket) -> (CtrReader<SocketReader>, CtrWriter<Socket>) {
+    let (records_in, records_out) = lesson02_records::open(socket);
+    (
         CtrReader::new(records_in, SHARED_KEY),
         CtrWriter::new(records_out, SHARED_KEY),
-    ))
+    )
 }
 
 /// The receiving half: read a record, decrypt it, hand over whatever came
@@ -178,27 +178,15 @@ impl<W: Write> CtrWriter<W> {
 
 impl<W: Write + Send> MessageWriter for CtrWriter<W> {
     fn write_message(&mut self, message: &[u8]) -> Result<()> {
-        // An empty message is a record holding just a nonce.
-        if message.is_empty() {
-            return self.write_record(&[]);
-        }
-        for piece in message.chunks(MAX_PLAINTEXT_LEN) {
-            self.write_record(piece)?;
-        }
-        Ok(())
+        // One record per message (an empty one holds just a nonce); a
+        // message too long for one record is split.
+        write_in_records(message, MAX_PLAINTEXT_LEN, |piece| self.write_record(piece))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_shared_key_is_the_ascii_string() {
-        assert_eq!(SHARED_KEY.len(), 32);
-        assert_eq!(&SHARED_KEY[..16], b"0123456789ABCDEF");
-        assert_eq!(&SHARED_KEY[16..], b"0123456789ABCDEF");
-    }
 
     #[test]
     fn payload_is_nonce_then_ciphertext_of_the_same_length() {

@@ -25,63 +25,67 @@ use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
 
-use crate::handshake::PUBLIC_KEY_LEN;
+use crate::lesson02_records;
+use crate::lesson03_ctr_channel;
+use crate::lesson07_key_exchange::PUBLIC_KEY_LEN;
+use crate::lesson09_encrypted_echo::record as lesson09_record;
 
-/// Lessons 2 and 3 refuse records longer than this (16 MiB).
-pub const MAX_FRAMED_LEN: usize = 16 * 1024 * 1024;
-
-/// The lessons whose wire format the tools understand.
+/// The lessons whose wire format the tools understand, named after their
+/// texts in `lessons/` and modules in the library.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lesson {
-    /// Lesson 1: plaintext, no framing.
-    Plain,
-    /// Lesson 2: length-prefixed plaintext records.
-    Framed,
-    /// Lesson 3: length-prefixed AES-256-CTR records, one shared key.
-    Ctr,
-    /// Lesson 9: X25519 handshake, then ChaCha20-Poly1305 records.
-    Encrypted,
+    /// Lesson 1, `lesson01_plaintext`: raw bytes, no framing.
+    Plaintext,
+    /// Lesson 2, `lesson02_records`: length-prefixed plaintext records.
+    Records,
+    /// Lesson 3, `lesson03_ctr_channel`: lesson 2 records carrying
+    /// AES-256-CTR under one shared key.
+    CtrChannel,
+    /// Lesson 9, `lesson09_encrypted_echo`: X25519 handshake, then
+    /// ChaCha20-Poly1305 records.
+    EncryptedEcho,
 }
 
 impl Lesson {
     /// The lesson's number in the course.
     pub fn number(self) -> u8 {
         match self {
-            Lesson::Plain => 1,
-            Lesson::Framed => 2,
-            Lesson::Ctr => 3,
-            Lesson::Encrypted => 9,
+            Lesson::Plaintext => 1,
+            Lesson::Records => 2,
+            Lesson::CtrChannel => 3,
+            Lesson::EncryptedEcho => 9,
         }
     }
 
     /// Where the parts of a record sit, or `None` for lesson 1 (no records).
+    /// Every number comes from the lesson's own constants.
     pub fn layout(self) -> Option<Layout> {
         match self {
-            Lesson::Plain => None,
-            Lesson::Framed => Some(Layout {
-                prefix: 4,
+            Lesson::Plaintext => None,
+            Lesson::Records => Some(Layout {
+                prefix: lesson02_records::PREFIX_LEN,
                 nonce: 0,
                 tag: 0,
-                max_len: MAX_FRAMED_LEN,
+                max_len: lesson02_records::MAX_PAYLOAD_LEN,
             }),
-            Lesson::Ctr => Some(Layout {
-                prefix: 4,
-                nonce: 16,
+            Lesson::CtrChannel => Some(Layout {
+                prefix: lesson02_records::PREFIX_LEN,
+                nonce: lesson03_ctr_channel::NONCE_LEN,
                 tag: 0,
-                max_len: MAX_FRAMED_LEN,
+                max_len: lesson02_records::MAX_PAYLOAD_LEN,
             }),
-            Lesson::Encrypted => Some(Layout {
-                prefix: 2,
-                nonce: 12,
-                tag: 16,
-                max_len: usize::from(u16::MAX),
+            Lesson::EncryptedEcho => Some(Layout {
+                prefix: lesson09_record::PREFIX_LEN,
+                nonce: lesson09_record::NONCE_LEN,
+                tag: lesson09_record::TAG_LEN,
+                max_len: lesson09_record::MAX_RECORD_LEN,
             }),
         }
     }
 
     /// Lesson 9 opens each direction with a public key.
     pub fn has_handshake(self) -> bool {
-        self == Lesson::Encrypted
+        self == Lesson::EncryptedEcho
     }
 }
 
@@ -97,10 +101,10 @@ impl FromStr for Lesson {
     /// `"1"`, `"2"`, `"3"` or `"9"`, as typed after `--lesson`.
     fn from_str(s: &str) -> Result<Lesson, String> {
         match s.trim() {
-            "1" => Ok(Lesson::Plain),
-            "2" => Ok(Lesson::Framed),
-            "3" => Ok(Lesson::Ctr),
-            "9" => Ok(Lesson::Encrypted),
+            "1" => Ok(Lesson::Plaintext),
+            "2" => Ok(Lesson::Records),
+            "3" => Ok(Lesson::CtrChannel),
+            "9" => Ok(Lesson::EncryptedEcho),
             other => Err(format!(
                 "the tools understand lessons 1, 2, 3 and 9, not {other:?}"
             )),
@@ -330,7 +334,7 @@ mod tests {
         // Feed in awkward pieces: inside the key, inside a prefix, and two
         // records' worth at once.
         for cuts in [vec![5, 33, 40], vec![1, 2, 3], vec![64], vec![34, 66]] {
-            let mut s = Splitter::new(Lesson::Encrypted);
+            let mut s = Splitter::new(Lesson::EncryptedEcho);
             let mut got = Vec::new();
             let mut at = 0;
             for cut in cuts.into_iter().chain([wire.len()]) {
@@ -356,7 +360,7 @@ mod tests {
             wire.extend((payload.len() as u32).to_be_bytes());
             wire.extend_from_slice(payload);
         }
-        let mut s = Splitter::new(Lesson::Ctr);
+        let mut s = Splitter::new(Lesson::CtrChannel);
         let units: Vec<Unit> = wire.iter().flat_map(|b| s.push(&[*b])).collect();
         assert_eq!(units.len(), 2);
         assert_eq!(
@@ -368,14 +372,14 @@ mod tests {
     #[test]
     fn impossible_lengths_switch_to_raw() {
         // Lesson 9: 10 is shorter than nonce + tag.
-        let mut s = Splitter::new(Lesson::Encrypted);
+        let mut s = Splitter::new(Lesson::EncryptedEcho);
         let mut wire = vec![1u8; 32];
         wire.extend([0, 10, 0xaa]);
         let units = s.push(&wire);
         assert!(matches!(&units[1], Unit::Malformed { bytes, .. } if bytes == &[0, 10, 0xaa]));
         assert_eq!(s.push(b"more"), vec![Unit::Chunk(b"more".to_vec())]);
         // Lesson 3: a 4 GiB length is refused without buffering anything.
-        let mut s = Splitter::new(Lesson::Ctr);
+        let mut s = Splitter::new(Lesson::CtrChannel);
         assert!(matches!(
             s.push(&[0xff, 0xff, 0xff, 0xff])[0],
             Unit::Malformed { .. }
@@ -384,25 +388,25 @@ mod tests {
 
     #[test]
     fn lesson1_passes_chunks_through() {
-        let mut s = Splitter::new(Lesson::Plain);
+        let mut s = Splitter::new(Lesson::Plaintext);
         assert_eq!(s.push(b"hi"), vec![Unit::Chunk(b"hi".to_vec())]);
         assert_eq!(s.finish(), None);
     }
 
     #[test]
     fn unfinished_record_is_reported_at_the_end() {
-        let mut s = Splitter::new(Lesson::Framed);
+        let mut s = Splitter::new(Lesson::Records);
         assert!(s.push(&[0, 0, 0, 9, b'x']).is_empty());
         assert!(matches!(s.finish(), Some(Unit::Malformed { bytes, .. }) if bytes.len() == 5));
     }
 
     #[test]
     fn ranges_cover_the_record() {
-        let l9 = Lesson::Encrypted.layout().unwrap();
+        let l9 = Lesson::EncryptedEcho.layout().unwrap();
         assert_eq!(l9.nonce_range(), 2..14);
         assert_eq!(l9.payload_range(41), 14..25);
         assert_eq!(l9.tag_range(41), 25..41);
-        let l3 = Lesson::Ctr.layout().unwrap();
+        let l3 = Lesson::CtrChannel.layout().unwrap();
         assert_eq!(l3.payload_range(30), 20..30);
         assert_eq!(l3.read_len(&[0, 0, 1, 2]), Some(258));
         assert!("4".parse::<Lesson>().is_err());

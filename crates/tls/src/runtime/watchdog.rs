@@ -12,11 +12,13 @@
 //! limit", so a new entry is never earlier than the ones already waiting; the
 //! thread only needs waking when the list was empty.
 
-use std::net::{Shutdown, TcpStream};
+use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use crate::runtime::socket::Socket;
 
 /// The shared watch list and the thread that patrols it.
 pub struct Watchdog {
@@ -28,7 +30,7 @@ pub struct Watchdog {
 struct Watched {
     id: u64,
     deadline: Instant,
-    socket: TcpStream,
+    socket: Socket,
     fired: Arc<AtomicBool>,
 }
 
@@ -50,7 +52,7 @@ impl Watchdog {
 
     /// Watches `socket` (a handle to the client's socket) for `limit` from
     /// now. Dropping the returned guard takes it off the list.
-    pub fn watch(self: &Arc<Self>, socket: TcpStream, limit: Duration) -> Watch {
+    pub fn watch(self: &Arc<Self>, socket: Socket, limit: Duration) -> Watch {
         let fired = Arc::new(AtomicBool::new(false));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         // A limit too far away for the clock to represent is no limit at all
@@ -85,7 +87,7 @@ impl Watchdog {
                     return true;
                 }
                 w.fired.store(true, Ordering::SeqCst);
-                let _ = w.socket.shutdown(Shutdown::Both);
+                let _ = w.socket.stream().shutdown(Shutdown::Both);
                 false
             });
             // Sleep until the next deadline, or until there is one.
@@ -134,20 +136,20 @@ impl Drop for Watch {
 mod tests {
     use super::*;
     use std::io::Read;
-    use std::net::TcpListener;
+    use std::net::{TcpListener, TcpStream};
 
-    fn pair() -> (TcpStream, TcpStream) {
+    fn pair() -> (TcpStream, Socket) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (server, _) = listener.accept().unwrap();
-        (client, server)
+        (client, Socket::new(server))
     }
 
     #[test]
     fn a_late_handshake_is_cut_off() {
         let dog = Watchdog::start().unwrap();
         let (_client, mut server) = pair();
-        let watch = dog.watch(server.try_clone().unwrap(), Duration::from_millis(100));
+        let watch = dog.watch(server.clone(), Duration::from_millis(100));
         // The read would wait forever; the watchdog ends it.
         let started = Instant::now();
         let n = server.read(&mut [0u8; 32]).unwrap_or(0);
@@ -160,13 +162,13 @@ mod tests {
     fn a_finished_handshake_is_left_alone() {
         let dog = Watchdog::start().unwrap();
         let (mut client, server) = pair();
-        let watch = dog.watch(server.try_clone().unwrap(), Duration::from_millis(50));
+        let watch = dog.watch(server.clone(), Duration::from_millis(50));
         drop(watch); // handshake done in time
         thread::sleep(Duration::from_millis(150));
         // The socket still works both ways.
         std::io::Write::write_all(&mut client, b"x").unwrap();
         let mut byte = [0u8; 1];
-        (&server).read_exact(&mut byte).unwrap();
+        server.stream().read_exact(&mut byte).unwrap();
         assert_eq!(&byte, b"x");
         assert!(dog.lock().is_empty());
     }

@@ -1,0 +1,28 @@
+//! The shared runtime: what every lesson's programs run on.
+//!
+//! A lesson only says what a message looks like on the wire (its reader and
+//! writer, see [`message`]). Everything else, accepting clients, timeouts,
+//! limits, reading stdin, printing, is written once here.
+//!
+//! - [`socket`]: one TCP connection, shared by its reading half, its writing
+//!   half and the runtime, on one file descriptor.
+//! - [`message`]: the two traits every lesson's channel implements, and the
+//!   one helper that cuts a long message into records.
+//! - [`server`]: the echo loop for one client (read, print, send back).
+//! - [`accept`]: the accept loop around it: limits, refusals, `--chat`.
+//! - [`watchdog`]: one thread that cuts off handshakes past their deadline.
+//! - [`client`]: the echo client: stdin lines out, echoes back to stdout.
+//! - [`cli`]: the flags every program shares, and one-line user errors.
+
+pub mod accept;
+pub mod cli;
+pub mod client;
+pub mod message;
+pub mod server;
+pub mod socket;
+pub mod watchdog;
+
+pub use accept::run as run_server;
+pub use client::run as run_client;
+pub use message::{MessageReader, MessageWriter};
+pub use socket::Socket;

@@ -1,0 +1,201 @@
+//! Mallory, the active attacker: she sits where Eve sits, but she edits.
+//!
+//! ```text
+//! client ---> mallory ---> server
+//!        <---         <---
+//! ```
+//!
+//! Four attacks, each aimed at a property a secure channel must have:
+//!
+//! | attack    | what Mallory does                              | weak lesson    | defence that stops it             |
+//! |-----------|------------------------------------------------|----------------|-----------------------------------|
+//! | `flip`    | XORs `amount=100` into `amount=900` in flight  | 3 (CTR)        | 9: the AEAD tag (integrity)       |
+//! | `replay`  | sends a client record to the server twice      | 3; 9 (random)  | 9 `--nonce counter` (sequence)    |
+//! | `reflect` | sends a client record back to the client       | 3 (one key)    | 9: a key per direction            |
+//! | `mitm`    | runs her own handshake with each side          | 9              | 10: the server signs (not yet)    |
+//!
+//! `flip`, `replay` and `reflect` never need a key: Mallory cuts the stream
+//! into records exactly as Eve does (see `tap.rs`) and moves or edits whole
+//! records (`records.rs`). `mitm` needs no key either; she *makes* the keys,
+//! because nothing in lesson 9 tells the client whose public key it received
+//! (`mitm.rs`).
+
+mod mitm;
+mod records;
+
+pub use mitm::replace_all;
+
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::lesson09_encrypted_echo::nonce::NonceMode;
+use crate::tools::hexdump;
+use crate::tools::proxy;
+use crate::tools::tap::Lesson;
+
+/// The request shape Mallory assumes: the bank client of lessons 3 and 4
+/// sends `GET /transfer?to=bob&amount=100 HTTP/1.1`, where `amount=100`
+/// starts at byte 21. Knowing the format is not knowing the key.
+pub const DEFAULT_OFFSET: usize = 21;
+/// Characters of plaintext shown per message.
+const TEXT_LIMIT: usize = 200;
+
+/// Which attack to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Attack {
+    /// XOR the known plaintext into the wanted one inside each client record.
+    Flip,
+    /// Send one client record to the server a second time.
+    Replay,
+    /// Send every client record back to the client instead of the server.
+    Reflect,
+    /// Lesson 9: handshake with each side and read (or rewrite) everything.
+    Mitm,
+}
+
+/// `FROM:TO`, for `--rewrite`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rewrite {
+    /// Bytes to look for in client messages.
+    pub from: Vec<u8>,
+    /// What to put in their place.
+    pub to: Vec<u8>,
+}
+
+impl std::str::FromStr for Rewrite {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Rewrite, String> {
+        match s.split_once(':') {
+            Some((from, to)) if !from.is_empty() => Ok(Rewrite {
+                from: from.as_bytes().to_vec(),
+                to: to.as_bytes().to_vec(),
+            }),
+            _ => Err(format!(
+                "expected FROM:TO, like amount=100:amount=900, not {s:?}"
+            )),
+        }
+    }
+}
+
+/// Everything Mallory is told on the command line.
+#[derive(Clone, Debug)]
+pub struct MalloryOptions {
+    /// The attack.
+    pub attack: Attack,
+    /// The wire format (`mitm` implies lesson 9).
+    pub lesson: Option<Lesson>,
+    /// `flip`: where the known text starts in the plaintext.
+    pub offset: usize,
+    /// `flip`: the plaintext Mallory knows is there.
+    pub known: Vec<u8>,
+    /// `flip`: the plaintext she wants the server to read.
+    pub wanted: Vec<u8>,
+    /// `replay`: which client record to send twice (1 = the first).
+    pub record: u64,
+    /// `mitm`: the nonce mode both real peers use.
+    pub nonce: NonceMode,
+    /// `mitm`: an optional edit of client messages.
+    pub rewrite: Option<Rewrite>,
+}
+
+impl MalloryOptions {
+    /// Refuses flag combinations that cannot work, before listening.
+    pub fn lesson(&self) -> Result<Lesson> {
+        let lesson = match (self.attack, self.lesson) {
+            (Attack::Mitm, None | Some(Lesson::EncryptedEcho)) => return Ok(Lesson::EncryptedEcho),
+            (Attack::Mitm, Some(other)) => {
+                return Err(Error::Usage(format!(
+                    "--attack mitm is for lesson 9 ({other} has no handshake to hijack)"
+                )));
+            }
+            (_, None) => {
+                return Err(Error::Usage(
+                    "this attack needs --lesson N (1, 2, 3 or 9) to find the records".into(),
+                ));
+            }
+            (_, Some(lesson)) => lesson,
+        };
+        if self.attack == Attack::Flip && self.known.len() != self.wanted.len() {
+            return Err(Error::Usage(
+                "--known and --wanted must be the same length: a flip changes bytes, it cannot add any"
+                    .into(),
+            ));
+        }
+        if self.attack == Attack::Replay && (lesson == Lesson::Plaintext || self.record == 0) {
+            return Err(Error::Usage(
+                "--attack replay needs records (lesson 2, 3 or 9) and --record 1 or more".into(),
+            ));
+        }
+        Ok(lesson)
+    }
+}
+
+/// Runs the chosen attack on every connection to `listen`.
+pub fn run(listen: &str, upstream: &str, options: MalloryOptions) -> Result<()> {
+    let lesson = options.lesson()?;
+    let options = Arc::new(options);
+    proxy::run("mallory", listen, upstream, move |pair| {
+        match options.attack {
+            Attack::Mitm => mitm::mitm(&pair, &options),
+            _ => records::tamper(&pair, lesson, &options),
+        }
+    })
+}
+
+/// One line (or a few) of Mallory's log, on stdout.
+pub(crate) fn report(text: String) {
+    hexdump::print(&format!("{text}\n"));
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(super) fn options(attack: Attack, lesson: Option<Lesson>) -> MalloryOptions {
+        MalloryOptions {
+            attack,
+            lesson,
+            offset: 0,
+            known: b"amount=100".to_vec(),
+            wanted: b"amount=900".to_vec(),
+            record: 1,
+            nonce: NonceMode::Random,
+            rewrite: None,
+        }
+    }
+
+    #[test]
+    fn option_checks() {
+        assert_eq!(
+            options(Attack::Mitm, None).lesson().unwrap(),
+            Lesson::EncryptedEcho
+        );
+        assert!(
+            options(Attack::Mitm, Some(Lesson::CtrChannel))
+                .lesson()
+                .is_err()
+        );
+        assert!(options(Attack::Flip, None).lesson().is_err());
+        assert!(
+            options(Attack::Replay, Some(Lesson::Plaintext))
+                .lesson()
+                .is_err()
+        );
+        let mut uneven = options(Attack::Flip, Some(Lesson::CtrChannel));
+        uneven.wanted = b"amount=9000".to_vec();
+        assert!(uneven.lesson().is_err());
+    }
+
+    #[test]
+    fn rewrite_parses_and_replaces() {
+        let r: Rewrite = "amount=100:amount=900".parse().unwrap();
+        assert_eq!(r.from, b"amount=100");
+        assert_eq!(
+            replace_all(b"x amount=100 amount=100", &r.from, &r.to),
+            b"x amount=900 amount=900"
+        );
+        assert!("nocolon".parse::<Rewrite>().is_err());
+        assert_eq!(replace_all(b"abc", b"", b"x"), b"abc");
+    }
+}

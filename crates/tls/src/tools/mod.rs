@@ -1,0 +1,15 @@
+//! The tools: programs that stand on the wire between a lesson's client and
+//! server. They know every lesson's format; no lesson knows about them.
+//!
+//! - [`tap`]: cuts a captured byte stream back into each lesson's records,
+//!   using the lessons' own wire constants.
+//! - [`hexdump`]: labelled hex dumps, coloured only on a terminal.
+//! - [`proxy`]: accept a client, connect to the server, relay both ways.
+//! - [`eve`]: the passive tap; prints every record, field by field.
+//! - [`mallory`]: the active attacker: flip, replay, reflect, mitm.
+
+pub mod eve;
+pub mod hexdump;
+pub mod mallory;
+pub mod proxy;
+pub mod tap;
