@@ -49,13 +49,62 @@ fn lesson1_echoes_piped_lines_including_empty_and_long_ones() {
     assert!(server.wait_stdout("client disconnected", 1));
 }
 
+/// What a wiretap saw: client to server, then server to client.
+type Seen = std::thread::JoinHandle<(Vec<u8>, Vec<u8>)>;
+
+/// A tap on the wire between the real client and server: it forwards every
+/// byte both ways and keeps a copy of what each direction carried.
+fn wiretap(upstream: &str) -> (String, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let upstream = upstream.to_string();
+    let tap = std::thread::spawn(move || {
+        let (client, _) = listener.accept().unwrap();
+        let server = TcpStream::connect(upstream).unwrap();
+        let copy = |mut from: TcpStream, mut to: TcpStream| {
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    match from.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            seen.extend_from_slice(&buf[..n]);
+                            if to.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+                let _ = to.shutdown(std::net::Shutdown::Write);
+                seen
+            })
+        };
+        let up = copy(client.try_clone().unwrap(), server.try_clone().unwrap());
+        let down = copy(server, client);
+        (up.join().unwrap(), down.join().unwrap())
+    });
+    (addr, tap)
+}
+
 #[test]
 fn lesson1_the_wire_carries_the_plaintext_itself() {
     // Eve's view: the bytes on the socket are the message, nothing else.
     let server = Server::start("1-plain-echo-server", &[]);
-    let mut eve = connect(&server);
-    eve.write_all(REQUEST.as_bytes()).unwrap();
-    assert_eq!(read_exactly(&mut eve, REQUEST.len()), REQUEST.as_bytes());
+    let (tap_addr, tap) = wiretap(&server.addr);
+    let input = format!("{REQUEST}\n");
+    let out = run_client(
+        "1-plain-echo-client",
+        &["--addr", &tap_addr],
+        input.as_bytes(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), input);
+    let (client_to_server, server_to_client) = tap.join().unwrap();
+    // Exactly the line (without its newline), both ways: no header, no
+    // length, no encryption.
+    assert_eq!(client_to_server, REQUEST.as_bytes());
+    assert_eq!(server_to_client, REQUEST.as_bytes());
 }
 
 #[test]

@@ -3,15 +3,34 @@
 //! One record is printed as a heading (the direction arrow and what the bytes
 //! are) and then one block per field, each with its name, its offset inside
 //! the record, sixteen bytes of hex per line and the printable ASCII beside
-//! them:
+//! them. This is exactly what Eve prints for a 41-byte lesson 9 record (the
+//! example runs as a test, so it cannot go stale):
 //!
-//! ```text
-//! client -> server  lesson 9 record #1, 41 bytes
-//!   length      0000  00 27                                            .'
-//!               = 39: nonce + ciphertext + tag
-//!   nonce       0002  5b 0e 91 c4 7a 2d 18 f0 33 6a 9c 01              [...z-..3j..
-//!   ciphertext  000e  c1 7f 20 9a 55 e3 0b 48 d2 6c 1f                 .. .U..H.l.
-//!   tag         0019  8e 44 a0 1b 3c 7d 92 5f e6 08 b1 2a 4f 70 c3 19  .D..<}._...*Op..
+//! ```
+//! use tls::tools::eve::record_fields;
+//! use tls::tools::hexdump::{Style, render};
+//! use tls::tools::tap::Lesson;
+//!
+//! let record = [
+//!     0x00, 0x27, // length: 39
+//!     0x5b, 0x0e, 0x91, 0xc4, 0x7a, 0x2d, 0x18, 0xf0, 0x33, 0x6a, 0x9c, 0x01, // nonce
+//!     0xc1, 0x7f, 0x20, 0x9a, 0x55, 0xe3, 0x0b, 0x48, 0xd2, 0x6c, 0x1f, // ciphertext
+//!     0x8e, 0x44, 0xa0, 0x1b, 0x3c, 0x7d, 0x92, 0x5f, // tag...
+//!     0xe6, 0x08, 0xb1, 0x2a, 0x4f, 0x70, 0xc3, 0x19,
+//! ];
+//! let heading = "#1 client -> server  lesson 9 record #1, 41 bytes";
+//! let fields = record_fields(Lesson::EncryptedEcho, &record);
+//! assert_eq!(
+//!     render(heading, &fields, &Style::plain()),
+//!     "\
+//! #1 client -> server  lesson 9 record #1, 41 bytes
+//!   length       0000  00 27                                            .'
+//!                = 39: nonce(12) + ciphertext(11) + tag(16)
+//!   nonce        0002  5b 0e 91 c4 7a 2d 18 f0 33 6a 9c 01              [...z-..3j..
+//!   ciphertext   000e  c1 7f 20 9a 55 e3 0b 48 d2 6c 1f                 .. .U..H.l.
+//!   tag          0019  8e 44 a0 1b 3c 7d 92 5f e6 08 b1 2a 4f 70 c3 19  .D..<}._...*Op..
+//! "
+//! );
 //! ```
 //!
 //! Colour is a help, never a requirement: every fact is in the text, and
