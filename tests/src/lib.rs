@@ -270,6 +270,22 @@ pub fn assert_usage_error(out: &Output, says: &str) {
     );
 }
 
+/// How a server prints `message`: escaped, and cut to a preview if long
+/// (see `tls::runtime::output::preview`).
+pub fn shown(message: &[u8]) -> String {
+    tls::runtime::output::preview(message, tls::runtime::output::PREVIEW_BYTES)
+}
+
+/// The length of the message a printed line stands for: the `N` of a
+/// preview's `... (N bytes)`, or the length of a line shown whole.
+pub fn printed_len(printed: &str) -> usize {
+    printed
+        .rsplit_once("... (")
+        .and_then(|(_, tail)| tail.strip_suffix(" bytes)"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(printed.len())
+}
+
 /// Text of a byte buffer, for assertion messages.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

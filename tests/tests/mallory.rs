@@ -40,10 +40,16 @@ fn flip_turns_amount_100_into_900_on_lesson3() {
         &["--addr", &mallory.addr],
         format!("{REQUEST}\n").as_bytes(),
     );
-    // The client noticed nothing wrong: it exits 0 (its echo, decrypted
-    // from the server's answer, carries the server's view: 900).
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), format!("{FLIPPED}\n"));
+    // The client finds out only because this server echoes: the echo
+    // (the server's view, 900) is not what it sent. A real bank would not
+    // echo; it would just move the money.
+    assert!(!out.status.success());
+    assert_eq!(text(&out.stdout), "");
+    assert!(
+        text(&out.stderr).contains("the echo is not what we sent: someone changed it on the way"),
+        "{}",
+        text(&out.stderr)
+    );
     // The server decrypted Mallory's edit without a murmur.
     assert!(server.wait_stdout("client disconnected", 1));
     assert_eq!(server.printed_messages(), [FLIPPED]);
@@ -80,7 +86,12 @@ fn flip_is_caught_by_the_lesson9_tag() {
     // The client lost its connection and says so; it printed no echo.
     assert!(!out.status.success());
     assert_eq!(text(&out.stdout), "");
-    assert!(text(&out.stderr).contains("9-echo-client: peer closed the connection"));
+    assert!(
+        text(&out.stderr)
+            .contains("9-echo-client: the server closed the connection after echoing 0 of"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 // ---------------------------------------------------------------- replay
@@ -148,7 +159,11 @@ fn replay_is_caught_by_lesson9_counter_nonces() {
     // The client got its first echo, then lost the connection.
     assert!(!out.status.success());
     assert_eq!(text(&out.stdout), "pay bob 100\n");
-    assert!(text(&out.stderr).contains("peer closed the connection"));
+    assert!(
+        text(&out.stderr).contains("the server closed the connection after echoing 0 of"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 // --------------------------------------------------------------- reflect

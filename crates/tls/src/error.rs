@@ -29,6 +29,18 @@ pub enum Error {
     /// The Diffie-Hellman result was all zeros: the peer sent a low-order
     /// public key, which would make the "shared secret" public knowledge.
     BadPeerKey,
+    /// The server sent our own public key back: it is echoing, not doing a
+    /// handshake (another lesson's server).
+    EchoedKey,
+    /// The server's echo was not what we sent.
+    EchoMismatch,
+    /// The server closed the connection before echoing the whole line.
+    EchoCutShort {
+        /// Bytes of the echo that did arrive.
+        got: usize,
+        /// Bytes we sent.
+        sent: usize,
+    },
     /// Counter nonces: the record did not carry the next expected counter, so
     /// it was replayed, reordered, or one before it was dropped.
     UnexpectedNonce {
@@ -43,6 +55,17 @@ pub enum Error {
     /// The operating system could not supply random bytes (for a key or a
     /// nonce). A broken machine, never something a peer can cause.
     Rng(getrandom::Error),
+    /// A message would take the server past its memory budget
+    /// (`--memory-budget`): the client is dropped, the others go on.
+    OverBudget {
+        /// The size of the message that asked.
+        wanted: usize,
+        /// The budget, in bytes.
+        budget: usize,
+    },
+    /// The allocator refused memory for a message of this size. Reported
+    /// instead of aborting the whole process.
+    OutOfMemory(usize),
     /// We could not listen on the address the user gave.
     Listen {
         /// The address as the user wrote it.
@@ -57,6 +80,9 @@ pub enum Error {
         /// Why the operating system said no.
         source: io::Error,
     },
+    /// An error, and what most likely caused it (the client's guess, such
+    /// as another lesson's server on the port).
+    WithHint(Box<Error>, String),
     /// A key log (`--keylog FILE`) could not be opened, written or read.
     KeyLog {
         /// The file as the user named it.
@@ -81,11 +107,27 @@ impl fmt::Display for Error {
             Error::BadPeerKey => {
                 f.write_str("peer public key is low-order (all-zero shared secret)")
             }
+            Error::EchoedKey => {
+                f.write_str("the server sent our own public key back, like an echo server")
+            }
+            Error::EchoMismatch => f.write_str("the echo is not what we sent"),
+            Error::EchoCutShort { got, sent } => write!(
+                f,
+                "the server closed the connection after echoing {got} of {sent} bytes"
+            ),
+            Error::WithHint(e, hint) => write!(f, "{e}: {hint}"),
             Error::UnexpectedNonce { expected, got } => {
                 write!(f, "unexpected nonce {got} (wanted counter {expected})")
             }
             Error::NonceExhausted => f.write_str("nonce counter exhausted; refusing to wrap"),
             Error::Rng(e) => write!(f, "the system random number generator failed: {e}"),
+            Error::OverBudget { wanted, budget } => write!(
+                f,
+                "a message of {wanted} bytes would take the server past its memory budget \
+                 of {} MiB (--memory-budget)",
+                budget / (1024 * 1024)
+            ),
+            Error::OutOfMemory(n) => write!(f, "cannot allocate {n} bytes for a message"),
             Error::Listen { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             Error::Connect { addr, source } => write!(f, "cannot connect to {addr}: {source}"),
             Error::KeyLog { path, source } => write!(f, "key log {path}: {source}"),
@@ -100,6 +142,7 @@ impl std::error::Error for Error {
             Error::Io(e) => Some(e),
             Error::Listen { source, .. } | Error::Connect { source, .. } => Some(source),
             Error::KeyLog { source, .. } => Some(source),
+            Error::WithHint(e, _) => Some(e),
             _ => None,
         }
     }

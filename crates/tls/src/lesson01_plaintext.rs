@@ -18,6 +18,7 @@ use std::thread;
 use std::time::Duration;
 
 use crate::error::Result;
+use crate::runtime::budget::MessageBuffer;
 use crate::runtime::message::{MessageReader, MessageWriter};
 use crate::runtime::socket::Socket;
 
@@ -46,7 +47,9 @@ pub fn open(
 /// The receiving half: each "message" is simply the bytes one read returned.
 pub struct PlainReader<R> {
     reader: R,
-    buf: Vec<u8>,
+    read_size: usize,
+    // Allocated (and charged to the server's memory budget) on first use.
+    buf: MessageBuffer,
 }
 
 impl<R: Read> PlainReader<R> {
@@ -54,20 +57,25 @@ impl<R: Read> PlainReader<R> {
     pub fn new(reader: R, read_size: usize) -> PlainReader<R> {
         PlainReader {
             reader,
-            buf: vec![0; read_size.max(1)],
+            read_size: read_size.max(1),
+            buf: MessageBuffer::new(),
         }
     }
 }
 
 impl<R: Read + Send> MessageReader for PlainReader<R> {
     fn read_message(&mut self) -> Result<Option<&[u8]>> {
+        if self.buf.as_slice().len() != self.read_size {
+            self.buf.zeroed(self.read_size)?;
+        }
+        let buf = self.buf.as_mut_slice();
         loop {
-            match self.reader.read(&mut self.buf) {
+            match self.reader.read(buf) {
                 // The peer closed its side. With no framing, every close is
                 // "clean": we cannot tell a finished message from a cut one.
                 Ok(0) => return Ok(None),
                 // Whatever arrived: part of a send, one send, or several.
-                Ok(n) => return Ok(self.buf.get(..n)),
+                Ok(n) => return Ok(buf.get(..n)),
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e.into()),
             }

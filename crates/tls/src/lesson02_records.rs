@@ -14,21 +14,25 @@
 //! The receiver reads exactly four bytes, learns how many follow, and reads
 //! exactly that many, whatever pieces the network delivers them in.
 //!
-//! Two rules keep a hostile length harmless:
+//! Three rules keep a hostile length harmless:
 //! - a length over [`MAX_PAYLOAD_LEN`] (16 MiB) is refused *before* anything
 //!   is allocated for it;
-//! - even an allowed length is not allocated up front: the buffer grows as
-//!   bytes actually arrive, so announcing 16 MiB and sending nothing costs
-//!   the sender more than it costs us.
+//! - an allowed length is charged to the server's memory budget (see
+//!   `runtime/budget.rs`) before any of it is read, so many large messages
+//!   at once cannot exhaust the machine;
+//! - even then it is not allocated up front: the buffer grows as bytes
+//!   actually arrive, so announcing 16 MiB and sending nothing costs the
+//!   sender more than it costs us.
 //!
 //! A close between records is the normal end of a conversation (`Ok(None)`);
 //! a close inside a record is [`Error::Truncated`].
 
-use std::io::{BufReader, ErrorKind, Read, Write};
+use std::io::{BufReader, ErrorKind, IoSlice, Read, Write};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::lesson01_plaintext::DelayedReads;
+use crate::runtime::budget::MessageBuffer;
 use crate::runtime::message::{MessageReader, MessageWriter, write_in_records};
 use crate::runtime::socket::Socket;
 
@@ -59,26 +63,27 @@ pub fn open_with_read_delay(
     (RecordReader::new(read_half), RecordWriter::new(socket))
 }
 
-/// Appends `length || payload` to `out` (cleared first), so the record can
-/// leave in one write.
+/// Builds the whole record `length || payload` in `out` (cleared first).
+/// Tools and tests use it; [`RecordWriter`] sends without the copy.
 pub fn encode(payload: &[u8], out: &mut Vec<u8>) -> Result<()> {
-    if payload.len() > MAX_PAYLOAD_LEN {
-        return Err(Error::RecordTooLong(payload.len()));
-    }
-    let len = u32::try_from(payload.len()).map_err(|_| Error::RecordTooLong(payload.len()))?;
+    let prefix = prefix(payload.len())?;
     out.clear();
     out.reserve(PREFIX_LEN + payload.len());
     // length (4 bytes, big-endian) || payload
-    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&prefix);
     out.extend_from_slice(payload);
     Ok(())
 }
 
-/// Reads one record's payload into `buf` (cleared first).
+/// Reads one record's payload into `buf`.
 ///
 /// Returns `Ok(false)` if the peer closed cleanly before the first byte of a
-/// record, and [`Error::Truncated`] if it closed part-way through one.
-pub fn read_payload<R: Read>(reader: &mut R, buf: &mut Vec<u8>) -> Result<bool> {
+/// record, and [`Error::Truncated`] if it closed part-way through one. The
+/// payload is then `buf.as_slice()`.
+pub fn read_payload<R: Read>(reader: &mut R, buf: &mut MessageBuffer) -> Result<bool> {
+    // The last message has been dealt with: give back what it needed, so an
+    // idle connection holds little while it waits for the next one.
+    buf.recycle();
     let mut prefix = [0u8; PREFIX_LEN];
     if !read_prefix_or_eof(reader, &mut prefix)? {
         return Ok(false);
@@ -90,13 +95,9 @@ pub fn read_payload<R: Read>(reader: &mut R, buf: &mut Vec<u8>) -> Result<bool> 
     if len > MAX_PAYLOAD_LEN {
         return Err(Error::RecordTooLong(len));
     }
-    // Read exactly `len` bytes. `take` stops at the record's end, and
-    // `read_to_end` grows `buf` only as fast as bytes really arrive.
-    buf.clear();
-    let got = reader.take(u64::from(announced)).read_to_end(buf)?;
-    if got < len {
-        return Err(Error::Truncated);
-    }
+    // Read exactly `len` bytes: charged to the budget first, and taken from
+    // memory only as fast as bytes really arrive.
+    buf.read_exact_from(reader, len)?;
     Ok(true)
 }
 
@@ -126,7 +127,7 @@ pub fn read_prefix_or_eof<R: Read>(reader: &mut R, prefix: &mut [u8]) -> Result<
 /// The receiving half: one record in, one payload out.
 pub struct RecordReader<R> {
     reader: R,
-    payload: Vec<u8>,
+    payload: MessageBuffer,
 }
 
 impl<R: Read> RecordReader<R> {
@@ -135,7 +136,7 @@ impl<R: Read> RecordReader<R> {
     pub fn new(reader: R) -> RecordReader<R> {
         RecordReader {
             reader,
-            payload: Vec::new(),
+            payload: MessageBuffer::new(),
         }
     }
 
@@ -143,7 +144,7 @@ impl<R: Read> RecordReader<R> {
     /// that lesson 3 can decrypt it where it lies.
     pub fn read_record(&mut self) -> Result<Option<&mut [u8]>> {
         if read_payload(&mut self.reader, &mut self.payload)? {
-            Ok(Some(&mut self.payload))
+            Ok(Some(self.payload.as_mut_slice()))
         } else {
             Ok(None)
         }
@@ -159,26 +160,57 @@ impl<R: Read + Send> MessageReader for RecordReader<R> {
 /// The sending half: one message out, one record (or several, past 16 MiB).
 pub struct RecordWriter<W> {
     writer: W,
-    // Reused for every record: prefix and payload together, one write.
-    out: Vec<u8>,
 }
 
 impl<W: Write> RecordWriter<W> {
     /// Writes records to `writer`.
     pub fn new(writer: W) -> RecordWriter<W> {
-        RecordWriter {
-            writer,
-            out: Vec::new(),
-        }
+        RecordWriter { writer }
     }
 
-    /// Sends `payload` as exactly one record, in one write.
+    /// Sends `payload` as exactly one record.
+    ///
+    /// The prefix and the payload go to the kernel in one call (`writev`),
+    /// so a small record leaves as one packet, and a large one is never
+    /// copied into a second buffer first.
     pub fn write_record(&mut self, payload: &[u8]) -> Result<()> {
-        encode(payload, &mut self.out)?;
-        self.writer.write_all(&self.out)?;
+        let prefix = prefix(payload.len())?;
+        write_all_vectored(&mut self.writer, &prefix, payload)?;
         self.writer.flush()?;
         Ok(())
     }
+}
+
+/// The 4-byte length prefix for a payload of `len` bytes, or
+/// [`Error::RecordTooLong`] past 16 MiB.
+pub fn prefix(len: usize) -> Result<[u8; PREFIX_LEN]> {
+    if len > MAX_PAYLOAD_LEN {
+        return Err(Error::RecordTooLong(len));
+    }
+    let len = u32::try_from(len).map_err(|_| Error::RecordTooLong(len))?;
+    Ok(len.to_be_bytes())
+}
+
+/// Writes `head` then `body` with vectored writes, as few calls as the
+/// kernel allows (std's `write_all_vectored` is not stable yet).
+pub fn write_all_vectored<W: Write>(
+    writer: &mut W,
+    head: &[u8],
+    body: &[u8],
+) -> std::io::Result<()> {
+    let mut slices = [IoSlice::new(head), IoSlice::new(body)];
+    let mut rest = &mut slices[..];
+    // Skip empty slices up front, so an empty body is not a zero write.
+    IoSlice::advance_slices(&mut rest, 0);
+    while !rest.is_empty() {
+        match writer.write_vectored(rest) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 impl<W: Write + Send> MessageWriter for RecordWriter<W> {
@@ -247,10 +279,10 @@ mod tests {
     fn over_16_mib_is_refused_before_reading_the_body() {
         let too_long = (MAX_PAYLOAD_LEN as u32 + 1).to_be_bytes();
         let mut reader = too_long.as_slice();
-        let result = read_payload(&mut reader, &mut Vec::new());
+        let result = read_payload(&mut reader, &mut MessageBuffer::new());
         assert!(matches!(result, Err(Error::RecordTooLong(n)) if n == MAX_PAYLOAD_LEN + 1));
         let largest = u32::MAX.to_be_bytes();
-        let result = read_payload(&mut largest.as_slice(), &mut Vec::new());
+        let result = read_payload(&mut largest.as_slice(), &mut MessageBuffer::new());
         assert!(matches!(result, Err(Error::RecordTooLong(n)) if n == u32::MAX as usize));
     }
 
@@ -295,11 +327,27 @@ mod tests {
         let wire = wire_of(&[b"hello"]);
         for cut in 1..wire.len() {
             let mut reader = &wire[..cut];
-            let result = read_payload(&mut reader, &mut Vec::new());
+            let result = read_payload(&mut reader, &mut MessageBuffer::new());
             assert!(matches!(result, Err(Error::Truncated)), "cut at {cut}");
         }
         let mut empty: &[u8] = &[];
-        assert!(!read_payload(&mut empty, &mut Vec::new()).unwrap());
+        assert!(!read_payload(&mut empty, &mut MessageBuffer::new()).unwrap());
+    }
+
+    #[test]
+    fn after_a_16_mib_record_the_reader_keeps_little() {
+        // The buffer fits a 16 MiB payload exactly while it is in use (not
+        // the doubling a growing Vec would give), then shrinks back.
+        let big = vec![0x5a; MAX_PAYLOAD_LEN];
+        let wire = wire_of(&[&big, b"small"]);
+        let mut r = RecordReader::new(wire.as_slice());
+        assert_eq!(
+            r.read_message().unwrap().map(<[u8]>::len),
+            Some(MAX_PAYLOAD_LEN)
+        );
+        assert_eq!(r.payload.capacity(), MAX_PAYLOAD_LEN);
+        assert_eq!(r.read_message().unwrap(), Some(&b"small"[..]));
+        assert!(r.payload.capacity() <= crate::runtime::budget::KEEP_BYTES);
     }
 
     #[test]
@@ -307,7 +355,7 @@ mod tests {
         // 16 MiB announced, 3 bytes sent, then a close.
         let mut wire = (MAX_PAYLOAD_LEN as u32).to_be_bytes().to_vec();
         wire.extend_from_slice(b"abc");
-        let mut buf = Vec::new();
+        let mut buf = MessageBuffer::new();
         let result = read_payload(&mut wire.as_slice(), &mut buf);
         assert!(matches!(result, Err(Error::Truncated)));
         assert!(buf.capacity() < 1024 * 1024, "allocated {}", buf.capacity());

@@ -42,7 +42,7 @@ use ctr::Ctr128BE;
 use ctr::cipher::{KeyIvInit, StreamCipher};
 
 use crate::error::{Error, Result};
-use crate::lesson02_records::{self, RecordReader, RecordWriter, SocketReader};
+use crate::lesson02_records::{self, RecordReader, SocketReader};
 use crate::runtime::message::{MessageReader, MessageWriter, write_in_records};
 use crate::runtime::socket::Socket;
 
@@ -125,10 +125,12 @@ fn random_nonce() -> Result<[u8; NONCE_LEN]> {
 /// Wraps the connection for lesson 3: lesson 2 records carrying
 /// `nonce || ciphertext` under [`SHARED_KEY`].
 pub fn open(socket: Socket) -> (CtrReader<SocketReader>, CtrWriter<Socket>) {
-    let (records_in, records_out) = lesson02_records::open(socket);
+    // Records in are read by lesson 2's reader; records out are written
+    // here, a chunk at a time (see `CtrWriter::write_record`).
+    let (records_in, _) = lesson02_records::open(socket.clone());
     (
         CtrReader::new(records_in, SHARED_KEY),
-        CtrWriter::new(records_out, SHARED_KEY),
+        CtrWriter::new(socket, SHARED_KEY),
     )
 }
 
@@ -158,21 +160,57 @@ impl<R: Read + Send> MessageReader for CtrReader<R> {
 
 /// The sending half: a fresh nonce per record, encrypt, frame, send.
 pub struct CtrWriter<W> {
-    records: RecordWriter<W>,
+    writer: W,
     key: [u8; KEY_LEN],
+    // Reused for every record: the prefix, the nonce and up to one chunk of
+    // ciphertext, so a record of any size costs at most one chunk of memory.
+    scratch: Vec<u8>,
 }
 
+/// Ciphertext bytes encrypted and sent at a time. A record no longer than
+/// this leaves in one write; a 16 MiB one is encrypted and sent a chunk at
+/// a time, so the writer never holds a second copy of a large message.
+const CHUNK: usize = 64 * 1024;
+
 impl<W: Write> CtrWriter<W> {
-    /// Encrypts records for `records` with `key`.
-    pub fn new(records: RecordWriter<W>, key: &[u8; KEY_LEN]) -> CtrWriter<W> {
-        CtrWriter { records, key: *key }
+    /// Encrypts records for `writer` with `key`.
+    pub fn new(writer: W, key: &[u8; KEY_LEN]) -> CtrWriter<W> {
+        CtrWriter {
+            writer,
+            key: *key,
+            scratch: Vec::new(),
+        }
     }
 
     /// Encrypts `plaintext` (at most [`MAX_PLAINTEXT_LEN`] bytes) into one
-    /// record and sends it.
+    /// lesson 2 record and sends it.
     pub fn write_record(&mut self, plaintext: &[u8]) -> Result<()> {
-        let payload = encrypt(&self.key, plaintext)?;
-        self.records.write_record(&payload)
+        let nonce = random_nonce()?;
+        // len(4) || nonce(16): the payload is the nonce and the ciphertext.
+        let prefix = lesson02_records::prefix(NONCE_LEN + plaintext.len())?;
+        self.scratch.clear();
+        self.scratch.extend_from_slice(&prefix);
+        self.scratch.extend_from_slice(&nonce);
+        // || ciphertext: the keystream runs on from chunk to chunk, exactly
+        // as if the whole message were encrypted at once.
+        let mut cipher = Aes256Ctr::new((&self.key).into(), (&nonce).into());
+        let mut chunks = plaintext.chunks(CHUNK).peekable();
+        while let Some(chunk) = chunks.next() {
+            let start = self.scratch.len();
+            self.scratch.extend_from_slice(chunk);
+            if let Some(fresh) = self.scratch.get_mut(start..) {
+                // Cannot fail: a 128-bit counter does not run out in 16 MiB.
+                let _ = cipher.try_apply_keystream(fresh);
+            }
+            // Send now unless a small record can still gather its rest.
+            if chunks.peek().is_some() || self.scratch.len() >= CHUNK {
+                self.writer.write_all(&self.scratch)?;
+                self.scratch.clear();
+            }
+        }
+        self.writer.write_all(&self.scratch)?;
+        self.writer.flush()?;
+        Ok(())
     }
 }
 
@@ -235,7 +273,7 @@ mod tests {
     #[test]
     fn messages_round_trip_through_records() {
         let mut wire = Vec::new();
-        let mut w = CtrWriter::new(RecordWriter::new(&mut wire), SHARED_KEY);
+        let mut w = CtrWriter::new(&mut wire, SHARED_KEY);
         w.write_message(b"hello").unwrap();
         w.write_message(b"").unwrap();
         // 4 + 16 + 5, then 4 + 16 + 0.
@@ -245,6 +283,20 @@ mod tests {
         assert_eq!(r.read_message().unwrap(), Some(&b"hello"[..]));
         assert_eq!(r.read_message().unwrap(), Some(&b""[..]));
         assert_eq!(r.read_message().unwrap(), None);
+    }
+
+    #[test]
+    fn a_large_record_is_encrypted_in_chunks_and_decrypts_whole() {
+        // Several chunks and a ragged end: the keystream must run on across
+        // chunk boundaries for the receiver to get the message back.
+        let message: Vec<u8> = (0..3 * CHUNK + 1000).map(|i| (i % 251) as u8).collect();
+        let mut wire = Vec::new();
+        CtrWriter::new(&mut wire, SHARED_KEY)
+            .write_record(&message)
+            .unwrap();
+        assert_eq!(wire.len(), 4 + NONCE_LEN + message.len());
+        let mut r = CtrReader::new(RecordReader::new(wire.as_slice()), SHARED_KEY);
+        assert_eq!(r.read_message().unwrap(), Some(&message[..]));
     }
 
     #[test]

@@ -162,6 +162,11 @@ pub fn client_exchange<S: Read + Write>(stream: &mut S, ours: Handshake) -> Resu
     stream.flush()?;
     // <- server public key
     let server_public = read_public_key(stream)?;
+    // Our own key coming back is no handshake at all: an echo server (say,
+    // lesson 1's) is on the other end. Say so, rather than "succeed".
+    if server_public == client_public {
+        return Err(Error::EchoedKey);
+    }
     let shared = ours.finish(&server_public)?;
     Ok(Exchange {
         shared,

@@ -39,16 +39,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-/// Prints one status line on stderr, ignoring a closed stderr.
+/// Queues one status line for stderr; never waits (see `runtime::output`).
 ///
 /// Status and diagnostics go to stderr so that a client's stdout carries
 /// only echoed data.
 #[macro_export]
 macro_rules! status {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
-    }};
+    ($($arg:tt)*) => {
+        $crate::runtime::output::err_line(format_args!($($arg)*))
+    };
 }
 
 pub mod error;

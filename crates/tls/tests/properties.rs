@@ -28,6 +28,7 @@ use tls::lesson09_encrypted_echo::nonce::{NonceMode, NonceSequence, counter_nonc
 use tls::lesson09_encrypted_echo::record::{
     self, MAX_PLAINTEXT_LEN, MAX_RECORD_LEN, MIN_RECORD_LEN, NONCE_LEN, PREFIX_LEN,
 };
+use tls::runtime::budget::MessageBuffer;
 use tls::runtime::message::MessageReader;
 
 fn cipher(key: [u8; 32]) -> ChaCha20Poly1305 {
@@ -60,11 +61,11 @@ fn read_and_open(
     wire: &[u8],
 ) -> Result<([u8; NONCE_LEN], Vec<u8>), Error> {
     let mut stream = wire;
-    let mut body = Vec::new();
+    let mut body = MessageBuffer::new();
     if !record::read_body(&mut stream, &mut body)? {
         return Err(Error::Truncated);
     }
-    let (nonce, plaintext) = record::open(cipher, &mut body)?;
+    let (nonce, plaintext) = record::open(cipher, body.as_mut_slice())?;
     Ok((nonce, plaintext.to_vec()))
 }
 
@@ -132,7 +133,7 @@ proptest! {
         bytes in proptest::collection::vec(any::<u8>(), 0..400),
     ) {
         let mut stream = bytes.as_slice();
-        let mut body = Vec::new();
+        let mut body = MessageBuffer::new();
         let announced = bytes
             .first_chunk::<2>()
             .map(|p| usize::from(u16::from_be_bytes(*p)));
@@ -140,7 +141,7 @@ proptest! {
             Ok(false) => prop_assert!(bytes.is_empty()),
             Ok(true) => {
                 let announced = announced.unwrap();
-                prop_assert_eq!(body.len(), announced);
+                prop_assert_eq!(body.as_slice().len(), announced);
                 prop_assert!(body.capacity() <= announced);
             }
             Err(Error::RecordTooShort(n)) => {
@@ -163,7 +164,7 @@ proptest! {
     ) {
         let wire = [&len.to_be_bytes()[..], &body].concat();
         let mut stream = wire.as_slice();
-        let mut buf = Vec::new();
+        let mut buf = MessageBuffer::new();
         let _ = record::read_body(&mut stream, &mut buf);
         prop_assert!(buf.capacity() <= usize::from(len));
         prop_assert!(buf.capacity() <= MAX_RECORD_LEN);
@@ -242,11 +243,11 @@ proptest! {
         bytes in proptest::collection::vec(any::<u8>(), 0..400),
     ) {
         let mut stream = bytes.as_slice();
-        let mut payload = Vec::new();
+        let mut payload = MessageBuffer::new();
         let mut consumed = 0;
         while let Ok(true) = framing::read_payload(&mut stream, &mut payload) {
-            consumed += framing::PREFIX_LEN + payload.len();
-            prop_assert!(payload.len() <= framing::MAX_PAYLOAD_LEN);
+            consumed += framing::PREFIX_LEN + payload.as_slice().len();
+            prop_assert!(payload.as_slice().len() <= framing::MAX_PAYLOAD_LEN);
             prop_assert!(consumed <= bytes.len());
         }
     }
@@ -260,7 +261,7 @@ proptest! {
     ) {
         let wire = [&len.to_be_bytes()[..], &tail].concat();
         let mut stream = wire.as_slice();
-        let mut payload = Vec::new();
+        let mut payload = MessageBuffer::new();
         let result = framing::read_payload(&mut stream, &mut payload);
         prop_assert!(matches!(result, Err(Error::RecordTooLong(n)) if n == len as usize));
         prop_assert_eq!(payload.capacity(), 0);
@@ -274,9 +275,9 @@ proptest! {
         let mut wire = Vec::new();
         framing::encode(&payload, &mut wire).unwrap();
         let mut stream = wire.as_slice();
-        let mut got = Vec::new();
+        let mut got = MessageBuffer::new();
         prop_assert!(framing::read_payload(&mut stream, &mut got).unwrap());
-        prop_assert_eq!(got, payload);
+        prop_assert_eq!(got.as_slice(), &payload[..]);
         prop_assert!(stream.is_empty());
     }
 

@@ -25,7 +25,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli: Cli = parse();
-    let result = tls::runtime::run_client(&cli.client.addr, cli.client.chat, |socket| {
+    let result = tls::runtime::run_client(&cli.client.addr, cli.client.options(), |socket| {
         Ok(lesson01_plaintext::open(
             socket,
             DEFAULT_READ_SIZE,

@@ -26,7 +26,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli: Cli = parse();
-    let result = tls::runtime::run_client(&cli.client.addr, cli.client.chat, |socket| {
+    let result = tls::runtime::run_client(&cli.client.addr, cli.client.options(), |socket| {
         Ok(lesson03_ctr_channel::open(socket))
     });
     exit_status("3-ctr-echo-client", result)

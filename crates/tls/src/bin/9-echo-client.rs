@@ -47,7 +47,7 @@ fn main() -> ExitCode {
 fn connect(cli: Cli) -> tls::Result<()> {
     let nonce = cli.nonce;
     let keylog = KeyLog::create_if(cli.keylog.as_deref())?;
-    tls::runtime::run_client(&cli.client.addr, cli.client.chat, |socket| {
+    tls::runtime::run_client(&cli.client.addr, cli.client.options(), |socket| {
         let (reader, writer, session) = channel::connect(socket, nonce)?;
         // Logged before the first record leaves, so a tap always finds it.
         if let Some(keylog) = &keylog {

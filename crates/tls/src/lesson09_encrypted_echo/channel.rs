@@ -22,6 +22,7 @@ use crate::lesson08_key_split::{Role, SessionKeys};
 use crate::lesson09_encrypted_echo::handshake::{self, Session};
 use crate::lesson09_encrypted_echo::nonce::{NonceCheck, NonceMode, NonceSequence};
 use crate::lesson09_encrypted_echo::record::{self, MAX_PLAINTEXT_LEN};
+use crate::runtime::budget::MessageBuffer;
 use crate::runtime::message::{MessageReader, MessageWriter, write_in_records};
 use crate::runtime::socket::Socket;
 
@@ -120,7 +121,7 @@ pub struct SecureReader<R> {
     cipher: ChaCha20Poly1305,
     nonces: NonceCheck,
     // The current record body; decrypted in place and lent to the caller.
-    record: Vec<u8>,
+    record: MessageBuffer,
 }
 
 impl<R: Read> SecureReader<R> {
@@ -130,7 +131,7 @@ impl<R: Read> SecureReader<R> {
             reader,
             cipher: ChaCha20Poly1305::new(keys.receiving_key(role).into()),
             nonces: NonceCheck::new(mode),
-            record: Vec::new(),
+            record: MessageBuffer::new(),
         }
     }
 }
@@ -142,7 +143,7 @@ impl<R: Read + Send> MessageReader for SecureReader<R> {
         }
         // Authenticate and decrypt first: a tampered record is a forgery,
         // whatever its nonce says.
-        let (nonce, plaintext) = record::open(&self.cipher, &mut self.record)?;
+        let (nonce, plaintext) = record::open(&self.cipher, self.record.as_mut_slice())?;
         // Then the nonce policy: an authentic record that arrives twice, or
         // out of order, is refused here (counter mode only).
         self.nonces.accept(&nonce)?;

@@ -24,6 +24,7 @@ use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
 
 use crate::error::{Error, Result};
 use crate::lesson02_records::read_prefix_or_eof;
+use crate::runtime::budget::MessageBuffer;
 
 /// Bytes in the length prefix.
 pub const PREFIX_LEN: usize = 2;
@@ -74,8 +75,9 @@ pub fn seal(
 ///
 /// Returns `Ok(false)` if the peer closed the connection cleanly *between*
 /// records, and [`Error::Truncated`] if it closed part-way through one (the
-/// same rule as lesson 2's records).
-pub fn read_body<R: Read>(reader: &mut R, buf: &mut Vec<u8>) -> Result<bool> {
+/// same rule as lesson 2's records). The body is then `buf.as_slice()`.
+pub fn read_body<R: Read>(reader: &mut R, buf: &mut MessageBuffer) -> Result<bool> {
+    buf.recycle();
     let mut prefix = [0u8; PREFIX_LEN];
     if !read_prefix_or_eof(reader, &mut prefix)? {
         return Ok(false);
@@ -86,9 +88,7 @@ pub fn read_body<R: Read>(reader: &mut R, buf: &mut Vec<u8>) -> Result<bool> {
     if len < MIN_RECORD_LEN {
         return Err(Error::RecordTooShort(len));
     }
-    buf.clear();
-    buf.resize(len, 0);
-    reader.read_exact(buf)?;
+    buf.read_exact_from(reader, len)?;
     Ok(true)
 }
 
@@ -145,9 +145,9 @@ mod tests {
         assert_eq!(wire.len(), 41);
         assert_eq!(&wire[..2], &[0, 39]);
         let mut reader = wire.as_slice();
-        let mut buf = Vec::new();
+        let mut buf = MessageBuffer::new();
         assert!(read_body(&mut reader, &mut buf).unwrap());
-        let (nonce, plaintext) = open(&cipher(), &mut buf).unwrap();
+        let (nonce, plaintext) = open(&cipher(), buf.as_mut_slice()).unwrap();
         assert_eq!(nonce, [3; NONCE_LEN]);
         assert_eq!(plaintext, b"meet at 3pm");
         // Nothing left: the next read is a clean end of stream.
@@ -187,9 +187,9 @@ mod tests {
             let len = u16::from_be_bytes([bad[0], bad[1]]) ^ (1 << bit);
             bad[..2].copy_from_slice(&len.to_be_bytes());
             let mut reader = bad.as_slice();
-            let mut buf = Vec::new();
+            let mut buf = MessageBuffer::new();
             let outcome = read_body(&mut reader, &mut buf)
-                .and_then(|_| open(&cipher(), &mut buf).map(|_| ()));
+                .and_then(|_| open(&cipher(), buf.as_mut_slice()).map(|_| ()));
             assert!(outcome.is_err(), "length flip {bit} accepted");
         }
     }
@@ -206,7 +206,7 @@ mod tests {
         for len in [0u16, 1, 12, 27] {
             let bytes = len.to_be_bytes();
             let mut reader = bytes.as_slice();
-            let result = read_body(&mut reader, &mut Vec::new());
+            let result = read_body(&mut reader, &mut MessageBuffer::new());
             assert!(
                 matches!(result, Err(Error::RecordTooShort(n)) if n == usize::from(len)),
                 "length {len}"
@@ -220,12 +220,12 @@ mod tests {
         // Cut the stream at every point inside the record.
         for cut in 1..wire.len() {
             let mut reader = &wire[..cut];
-            let result = read_body(&mut reader, &mut Vec::new());
+            let result = read_body(&mut reader, &mut MessageBuffer::new());
             assert!(matches!(result, Err(Error::Truncated)), "cut at {cut}");
         }
         // Cut at zero is a clean close.
         let mut empty: &[u8] = &[];
-        assert!(!read_body(&mut empty, &mut Vec::new()).unwrap());
+        assert!(!read_body(&mut empty, &mut MessageBuffer::new()).unwrap());
     }
 
     #[test]
@@ -234,7 +234,7 @@ mod tests {
         bytes.extend_from_slice(&[0; 100]);
         let mut reader = bytes.as_slice();
         assert!(matches!(
-            read_body(&mut reader, &mut Vec::new()),
+            read_body(&mut reader, &mut MessageBuffer::new()),
             Err(Error::Truncated)
         ));
     }

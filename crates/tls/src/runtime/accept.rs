@@ -6,9 +6,11 @@
 //! ```
 //!
 //! The limits below keep silent, slow or greedy clients from piling up:
-//! every wait on the network has a timeout, and the number of clients
-//! served at once is capped. Each limit has a flag (see `cli.rs`) and a
-//! line in `SECURITY.md`.
+//! every wait on the network has a timeout, the number of clients served at
+//! once is capped (by `--max-connections`, and by the open-file limit: see
+//! `limits.rs`), and the bytes they make us buffer share one memory budget
+//! (see `budget.rs`). Each limit has a flag (see `cli.rs`) and a line in
+//! `SECURITY.md`.
 //!
 //! These limits are deliberately basic. They stop a client from holding a
 //! thread *forever*; they do not stop a determined flood (a thousand clients
@@ -22,6 +24,8 @@ use std::thread;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::runtime::budget;
+use crate::runtime::limits;
 use crate::runtime::message::{MessageReader, MessageWriter};
 use crate::runtime::server::{handle_client, lock, say, write_failure};
 use crate::runtime::socket::Socket;
@@ -45,6 +49,8 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// Stack size for each client's thread: the echo loop needs little, and a
 /// small stack keeps a thousand idle clients cheap.
 const CLIENT_THREAD_STACK: usize = 256 * 1024;
+/// Stack size for a `--chat` push thread, which only writes one line.
+const PUSH_THREAD_STACK: usize = 64 * 1024;
 
 /// The server's limits and modes.
 #[derive(Clone, Debug)]
@@ -57,6 +63,9 @@ pub struct ServerOptions {
     pub write_timeout: Duration,
     /// See [`DEFAULT_MAX_CONNECTIONS`].
     pub max_connections: usize,
+    /// Bytes of buffered messages allowed across all clients; see
+    /// [`budget::DEFAULT_MEMORY_BUDGET`].
+    pub memory_budget: usize,
     /// Also send each line typed on the server's stdin to every client.
     pub chat: bool,
     /// Print each received message on stdout (benchmarks turn this off).
@@ -70,6 +79,7 @@ impl Default for ServerOptions {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            memory_budget: budget::DEFAULT_MEMORY_BUDGET,
             chat: false,
             print_messages: true,
         }
@@ -111,12 +121,24 @@ pub struct Subscriber<W> {
 pub type Clients<W> = Arc<Mutex<Vec<Arc<Subscriber<W>>>>>;
 
 /// Serves clients on an already bound listener, forever.
-pub fn serve<R, W, F>(listener: TcpListener, options: ServerOptions, setup: F)
+pub fn serve<R, W, F>(listener: TcpListener, mut options: ServerOptions, setup: F)
 where
     R: MessageReader + 'static,
     W: MessageWriter + 'static,
     F: Fn(Socket) -> Result<(R, W)> + Send + Sync + 'static,
 {
+    // The memory budget, for every client's buffered messages together.
+    budget::set_limit(options.memory_budget);
+    // Never more clients than the open-file limit can hold (one descriptor
+    // each), so a flood is refused politely instead of breaking `accept`.
+    let (max, by_descriptors) = limits::effective_max(options.max_connections, 1);
+    if by_descriptors {
+        status!(
+            "the open-file limit allows {max} clients at once, fewer than --max-connections {}",
+            options.max_connections
+        );
+    }
+    options.max_connections = max;
     let setup = Arc::new(setup);
     let active = Arc::new(AtomicUsize::new(0));
     let watchdog = match Watchdog::start() {
@@ -180,8 +202,10 @@ where
 
 /// `--chat`: every line typed on the server's stdin goes to every client.
 ///
-/// A client that does not read its pushes is cut off after one write
-/// timeout, so it cannot hold up the others for longer than that.
+/// The pushes to the clients happen at the same time, one short-lived
+/// thread each, and a client that does not read is cut off after one write
+/// timeout. So a slow client delays the others by at most one write
+/// timeout per line in all, however many slow clients there are.
 fn push_stdin_lines<W: MessageWriter>(clients: &Clients<W>, options: &ServerOptions) {
     for line in io::stdin().lock().split(b'\n') {
         let Ok(mut line) = line else { break };
@@ -190,15 +214,36 @@ fn push_stdin_lines<W: MessageWriter>(clients: &Clients<W>, options: &ServerOpti
         }
         // Copy the list so a slow client does not hold the lock for others.
         let targets: Vec<_> = lock(clients).clone();
-        for client in targets {
-            if let Err(e) = lock(&client.writer).write_message(&line) {
-                // A record may be half sent: the stream is no longer
-                // well-formed, so the connection cannot go on.
-                status!("{}: dropped: {}", client.peer, write_failure(&e, options));
-                let _ = client.socket.stream().shutdown(Shutdown::Both);
-                forget_client(clients, client.peer);
+        thread::scope(|scope| {
+            for client in &targets {
+                let line = &line;
+                let pushed = thread::Builder::new()
+                    .stack_size(PUSH_THREAD_STACK)
+                    .spawn_scoped(scope, move || push(client, line, clients, options));
+                if pushed.is_err() {
+                    // No thread for it: push from here instead (this one
+                    // client's wait then delays the rest, but nothing is
+                    // lost).
+                    push(client, line, clients, options);
+                }
             }
-        }
+        });
+    }
+}
+
+/// Sends one pushed line to one client, cutting it off if the send fails.
+fn push<W: MessageWriter>(
+    client: &Subscriber<W>,
+    line: &[u8],
+    clients: &Clients<W>,
+    options: &ServerOptions,
+) {
+    if let Err(e) = lock(&client.writer).write_message(line) {
+        // A record may be half sent: the stream is no longer well-formed,
+        // so the connection cannot go on.
+        status!("{}: dropped: {}", client.peer, write_failure(&e, options));
+        let _ = client.socket.stream().shutdown(Shutdown::Both);
+        forget_client(clients, client.peer);
     }
 }
 

@@ -11,6 +11,8 @@ use crate::runtime::accept::{
     DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_WRITE_TIMEOUT, ServerOptions,
 };
+use crate::runtime::budget::DEFAULT_MEMORY_BUDGET;
+use crate::runtime::client::{ClientOptions, DEFAULT_TIMEOUT};
 
 /// Flags every echo server takes. The limits are explained in `SECURITY.md`;
 /// each must be at least 1 (a zero timeout would mean "wait forever" to the
@@ -34,10 +36,16 @@ pub struct ServerArgs {
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_WRITE_TIMEOUT.as_secs(),
           value_parser = seconds())]
     pub write_timeout: u64,
-    /// Clients served at once, handshakes included; more are refused.
+    /// Clients served at once, handshakes included; more are refused. The
+    /// open-file limit may allow fewer (the server says so at start).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS,
           value_parser = at_least_one::<usize>)]
     pub max_connections: usize,
+    /// MiB of message bytes the server may buffer for all clients together;
+    /// a client whose message would pass it is dropped.
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_BUDGET_MIB,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_BUDGET_MIB))]
+    pub memory_budget: u64,
     /// Also send each line typed on the server's stdin to every client.
     #[arg(long)]
     pub chat: bool,
@@ -56,11 +64,20 @@ impl ServerArgs {
             idle_timeout: Duration::from_secs(self.idle_timeout.max(1)),
             write_timeout: Duration::from_secs(self.write_timeout.max(1)),
             max_connections: self.max_connections.max(1),
+            memory_budget: usize::try_from(self.memory_budget.max(1))
+                .map_or(usize::MAX, |mib| mib.saturating_mul(MIB)),
             chat: self.chat,
             print_messages: !self.quiet,
         }
     }
 }
+
+/// Bytes in a MiB, the unit of `--memory-budget`.
+const MIB: usize = 1024 * 1024;
+/// The default `--memory-budget`, in MiB (the constant is in bytes).
+const DEFAULT_BUDGET_MIB: u64 = (DEFAULT_MEMORY_BUDGET / MIB) as u64;
+/// The largest `--memory-budget`: 1 TiB, far past any machine here.
+const MAX_BUDGET_MIB: u64 = 1024 * 1024;
 
 /// The longest timeout a flag accepts: a week. Anything longer is surely a
 /// typo, and an absurd value would overflow the clock arithmetic.
@@ -93,6 +110,21 @@ pub struct ClientArgs {
     /// server sends as it arrives (lesson 9, exercise 4).
     #[arg(long)]
     pub chat: bool,
+    /// Seconds to wait for the server's answer (the handshake, each piece
+    /// of an echo) before giving up. Not used with --chat.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT.as_secs(),
+          value_parser = seconds())]
+    pub timeout: u64,
+}
+
+impl ClientArgs {
+    /// The client options these flags ask for.
+    pub fn options(&self) -> ClientOptions {
+        ClientOptions {
+            chat: self.chat,
+            timeout: Duration::from_secs(self.timeout.max(1)),
+        }
+    }
 }
 
 /// Parses the command line. `--help` and `--version` print and exit 0; a
@@ -105,13 +137,17 @@ pub fn parse<T: Parser>() -> T {
 /// Turns a program's result into its exit status, printing a failure as one
 /// line prefixed with the program's name.
 pub fn exit_status(program: &str, result: crate::Result<()>) -> ExitCode {
-    match result {
+    let code = match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             status!("{program}: {e}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // The last words must reach the terminal before we exit, but a stream
+    // nobody reads must not hold the exit up for long.
+    crate::runtime::output::flush(crate::runtime::output::EXIT_FLUSH);
+    code
 }
 
 #[cfg(test)]
@@ -136,6 +172,7 @@ mod tests {
         assert_eq!(o.idle_timeout, DEFAULT_IDLE_TIMEOUT);
         assert_eq!(o.write_timeout, DEFAULT_WRITE_TIMEOUT);
         assert_eq!(o.max_connections, DEFAULT_MAX_CONNECTIONS);
+        assert_eq!(o.memory_budget, DEFAULT_MEMORY_BUDGET);
     }
 
     #[test]
@@ -149,12 +186,15 @@ mod tests {
             "3",
             "--max-connections",
             "4",
+            "--memory-budget",
+            "5",
         ])
         .unwrap();
         assert_eq!(o.handshake_timeout, Duration::from_secs(1));
         assert_eq!(o.idle_timeout, Duration::from_secs(2));
         assert_eq!(o.write_timeout, Duration::from_secs(3));
         assert_eq!(o.max_connections, 4);
+        assert_eq!(o.memory_budget, 5 * 1024 * 1024);
     }
 
     #[test]
@@ -164,6 +204,7 @@ mod tests {
             "--idle-timeout",
             "--write-timeout",
             "--max-connections",
+            "--memory-budget",
         ] {
             let e = options(&[flag, "0"]).unwrap_err().to_string();
             let refused = e.contains("must be at least 1") || e.contains("is not in 1..=");

@@ -1,25 +1,63 @@
-//! The echo client loop, written once for every lesson.
+//! The echo client, written once for every lesson.
 //!
-//! Line mode (the default): read a line from stdin, send it without its line
-//! ending, wait for the whole echo, print it. Stdout carries nothing but the
-//! echoes, so `printf 'a\nb\n' | client` prints exactly `a\nb\n`; status goes
-//! to stderr. End of stdin ends the client with success.
+//! Line mode (the default): each stdin line goes out as one message (without
+//! its line ending), and each echo comes back to stdout followed by `\n`.
+//! Stdout carries nothing but the echoes, so `printf 'a\nb\n' | client`
+//! prints exactly `a\nb\n`; status goes to stderr. End of stdin ends the
+//! client with success once every echo is in.
 //!
-//! Chat mode (`--chat`, exercise 4 of lesson 9): stdin and the socket are
-//! read at the same time, by two threads, so lines the server pushes appear
-//! as they arrive instead of waiting for the next line we type.
+//! ```text
+//! stdin --> [writer thread] --line--> server        sending and reading at
+//!                  |                    |           the same time, so a
+//!                  +--what to expect--> |           64 MiB line cannot
+//!                                       v           deadlock against the
+//! stdout <-- [this thread] <---------- echo         server's echo
+//! ```
+//!
+//! Chat mode (`--chat`, exercise 4 of lesson 9): the same two threads, but
+//! this one prints whatever the server sends, when it sends it, with no
+//! idea of what to expect; the server may push lines of its own.
+//!
+//! When something goes wrong, the client says what, and when the likely
+//! cause is that another lesson's server is on the port (a common mistake:
+//! every lesson uses 7878), it says that too.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, BufWriter, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::runtime::message::{MessageReader, MessageWriter};
 use crate::runtime::socket::Socket;
 
+/// How long the client waits for the server's answer in line mode
+/// (`--timeout`): for the handshake, and for each piece of an echo.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The client's modes and limits.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// Read stdin and the socket independently (`--chat`).
+    pub chat: bool,
+    /// See [`DEFAULT_TIMEOUT`].
+    pub timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            chat: false,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
 /// Connects to `addr`, runs the lesson's setup (its handshake, if it has
 /// one), and echoes stdin.
-pub fn run<R, W, F>(addr: &str, chat: bool, setup: F) -> Result<()>
+pub fn run<R, W, F>(addr: &str, options: ClientOptions, setup: F) -> Result<()>
 where
     R: MessageReader + 'static,
     W: MessageWriter + 'static,
@@ -31,49 +69,174 @@ where
     })?;
     // One record, one write, sent now: see the Nagle note in lesson 9.
     stream.set_nodelay(true)?;
+    // A server that says nothing (another lesson's server, waiting for
+    // bytes we will never send) must not hang us for ever.
+    stream.set_read_timeout(Some(options.timeout))?;
     let socket = Socket::new(stream);
     let control = socket.clone();
-    let (reader, writer) = setup(socket)?;
+    let (reader, writer) = setup(socket).map_err(|e| handshake_hint(e, addr, &options))?;
     status!("connected to {addr}; type lines, end with Ctrl-D");
-    if chat {
+    if options.chat {
+        // The server may stay quiet as long as it likes in a chat.
+        control.stream().set_read_timeout(None)?;
         chat_loop(reader, writer, control)
     } else {
-        echo_lines(io::stdin().lock(), &mut io::stdout().lock(), reader, writer)
+        let mut out = BufWriter::new(io::stdout().lock());
+        echo_lines(
+            io::BufReader::new(io::stdin()),
+            &mut out,
+            reader,
+            writer,
+            &control,
+        )
+        .map_err(|e| echo_hint(e, addr, &options))
     }
 }
 
-/// Line mode: send each line and print its echo before reading the next.
+/// What the writer thread tells the reader: a line it is sending, so the
+/// reader knows what the echo must be.
+type Expected = Arc<Vec<u8>>;
+
+/// Line mode: send every line of `input`, and print each echo to `output`
+/// as it comes back, at the same time.
 pub fn echo_lines<R, W>(
-    input: impl BufRead,
+    input: impl BufRead + Send + 'static,
     output: &mut impl Write,
     mut reader: R,
-    mut writer: W,
+    writer: W,
+    control: &Socket,
 ) -> Result<()>
 where
     R: MessageReader,
-    W: MessageWriter,
+    W: MessageWriter + 'static,
 {
-    for line in input.split(b'\n') {
-        let line = strip_cr(line?);
-        writer.write_message(&line)?;
-        // The echo may come back in several records (a long line is split),
-        // so collect until we have as many bytes as we sent. An empty line
-        // on a framed channel still comes back as one empty record.
+    let (expect, expected) = mpsc::channel();
+    let failed = Arc::new(Mutex::new(None));
+    // The writer runs on its own thread, not a scoped one: it may be
+    // waiting on an interactive stdin when we are done, and must not keep
+    // the program alive.
+    let sending = {
+        let (control, failed) = (control.clone(), Arc::clone(&failed));
+        thread::Builder::new()
+            .name("send stdin".to_string())
+            .spawn(move || send_lines(input, writer, &expect, &control, &failed))
+    };
+    if let Err(e) = sending {
+        return Err(Error::Io(e));
+    }
+    let keeps_boundaries = reader.keeps_boundaries();
+    let received = receive_echoes(&expected, &mut reader, output, keeps_boundaries);
+    // If sending failed, that is the real story (the reader then only saw
+    // the connection go away).
+    let send_error = failed.lock().unwrap_or_else(PoisonError::into_inner).take();
+    match (send_error, received) {
+        (Some(e), _) => Err(e),
+        (None, result) => result,
+    }
+}
+
+/// The writer thread: one message per line, then goodbye.
+fn send_lines<W: MessageWriter>(
+    input: impl BufRead,
+    mut writer: W,
+    expect: &Sender<Expected>,
+    control: &Socket,
+    failed: &Mutex<Option<Error>>,
+) {
+    let result = (|| -> Result<()> {
+        for line in input.split(b'\n') {
+            let line = Arc::new(strip_cr(line?));
+            // Tell the reader first: its echo may start before the write
+            // below returns.
+            if expect.send(Arc::clone(&line)).is_err() {
+                return Ok(()); // the reader has given up already
+            }
+            writer.write_message(&line)?;
+        }
+        // End of stdin: say goodbye the lesson's way (TLS sends
+        // close_notify), then tell the server we are done sending. It
+        // answers what is in flight and hangs up.
+        writer.close()?;
+        let _ = control.stream().shutdown(Shutdown::Write);
+        Ok(())
+    })();
+    if let Err(e) = result {
+        *failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(e);
+        // Wake the reader: no more echoes are coming.
+        let _ = control.stream().shutdown(Shutdown::Both);
+    }
+}
+
+/// This thread: for each line sent, read pieces until the whole echo is in,
+/// checking it is what we sent, and print it.
+fn receive_echoes<R: MessageReader>(
+    expected: &Receiver<Expected>,
+    reader: &mut R,
+    output: &mut impl Write,
+    keeps_boundaries: bool,
+) -> Result<()> {
+    // On a raw byte stream (lesson 1) one read may hold the end of one echo
+    // and the start of the next: the extra bytes wait here for their line.
+    let mut carried: Vec<u8> = Vec::new();
+    // Ends when the writer thread is done and every echo is in.
+    for line in expected.iter() {
         let mut echoed = 0;
-        let mut expect_one = reader.keeps_boundaries();
+        if !carried.is_empty() {
+            let take = carried.len().min(line.len());
+            echoed = check_and_print(
+                &line,
+                echoed,
+                carried.get(..take).unwrap_or_default(),
+                output,
+            )?;
+            carried.drain(..take);
+        }
+        // An empty line on a framed wire still comes back as one empty
+        // record; on a raw byte stream it is nothing at all.
+        let mut expect_one = keeps_boundaries;
         while echoed < line.len() || expect_one {
             expect_one = false;
             let Some(piece) = reader.read_message()? else {
-                return Err(Error::Truncated);
+                return Err(Error::EchoCutShort {
+                    got: echoed,
+                    sent: line.len(),
+                });
             };
-            output.write_all(piece)?;
-            echoed += piece.len();
+            // A record belongs to one line; a raw read may run past it.
+            let (mine, rest) = if keeps_boundaries {
+                (piece, &[][..])
+            } else {
+                piece.split_at(piece.len().min(line.len() - echoed))
+            };
+            echoed = check_and_print(&line, echoed, mine, output)?;
+            carried.extend_from_slice(rest);
         }
         output.write_all(b"\n")?;
         output.flush()?;
     }
-    // End of stdin: say goodbye the lesson's way (TLS sends close_notify).
-    writer.close()
+    // Anything left over is more than we ever sent.
+    if carried.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::EchoMismatch)
+    }
+}
+
+/// Checks that `piece` is the next part of `line` (from byte `echoed` on),
+/// prints it, and returns how much of the line is now echoed.
+fn check_and_print(
+    line: &[u8],
+    echoed: usize,
+    piece: &[u8],
+    output: &mut impl Write,
+) -> Result<usize> {
+    let end = echoed.saturating_add(piece.len());
+    // The echo must be what we sent, byte for byte.
+    if line.get(echoed..end) != Some(piece) {
+        return Err(Error::EchoMismatch);
+    }
+    output.write_all(piece)?;
+    Ok(end)
 }
 
 /// Chat mode: a thread sends stdin lines while this one prints whatever the
@@ -115,4 +278,111 @@ fn strip_cr(mut line: Vec<u8>) -> Vec<u8> {
         line.pop();
     }
     line
+}
+
+/// The question to ask when the server does not behave like this lesson's.
+fn other_lesson(addr: &str) -> String {
+    format!("is another lesson's server on {addr}?")
+}
+
+/// Adds the likely cause to a failed handshake.
+fn handshake_hint(e: Error, addr: &str, options: &ClientOptions) -> Error {
+    let hint = match &e {
+        Error::Truncated => format!(
+            "the server hung up during the handshake: it may be full (see its \
+             --max-connections), or {}",
+            other_lesson(addr)
+        ),
+        Error::TimedOut => format!(
+            "no answer to the handshake within {:?} (--timeout): {}",
+            options.timeout,
+            other_lesson(addr)
+        ),
+        Error::EchoedKey | Error::BadPeerKey => other_lesson(addr),
+        _ => return e,
+    };
+    Error::WithHint(Box::new(e), hint)
+}
+
+/// Adds the likely cause to a failure while echoing.
+fn echo_hint(e: Error, addr: &str, options: &ClientOptions) -> Error {
+    let hint = match &e {
+        Error::TimedOut => format!(
+            "no echo within {:?} (--timeout): {}",
+            options.timeout,
+            other_lesson(addr)
+        ),
+        Error::RecordTooLong(_) | Error::RecordTooShort(_) => other_lesson(addr),
+        Error::EchoCutShort { .. } | Error::Truncated => format!(
+            "the server may have dropped us (see its log), or {}",
+            other_lesson(addr)
+        ),
+        Error::EchoMismatch | Error::Decrypt => {
+            format!("someone changed it on the way, or {}", other_lesson(addr))
+        }
+        _ => return e,
+    };
+    Error::WithHint(Box::new(e), hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lesson02_records;
+    use std::net::TcpListener;
+
+    /// A lesson 2 echo server on loopback, for one connection.
+    fn echo_server() -> (String, thread::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let server = thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let (mut reader, mut writer) = lesson02_records::open(Socket::new(stream));
+            while let Some(message) = reader.read_message().unwrap() {
+                writer.write_message(message).unwrap();
+            }
+        });
+        (addr, server)
+    }
+
+    fn connect(addr: &str) -> (Socket, impl MessageReader, impl MessageWriter + 'static) {
+        let socket = Socket::new(TcpStream::connect(addr).unwrap());
+        let (reader, writer) = lesson02_records::open(socket.clone());
+        (socket, reader, writer)
+    }
+
+    #[test]
+    fn a_line_far_larger_than_the_socket_buffers_comes_back_whole() {
+        // 24 MiB in one line: more than two lesson 2 records, and far more
+        // than the kernel buffers, so sending and reading must overlap.
+        let (addr, server) = echo_server();
+        let (socket, reader, writer) = connect(&addr);
+        let line: Vec<u8> = (0..24 * 1024 * 1024)
+            .map(|i| b'a' + (i % 26) as u8)
+            .collect();
+        let input = std::io::Cursor::new([line.clone(), b"\nend\n".to_vec()].concat());
+        let mut output = Vec::new();
+        echo_lines(input, &mut output, reader, writer, &socket).unwrap();
+        assert_eq!(output.len(), line.len() + 5);
+        assert!(output.starts_with(&line[..1000]) && output.ends_with(b"\nend\n"));
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn an_echo_that_is_not_what_we_sent_is_an_error() {
+        // A "server" that answers with bytes of its own.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let server = thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let (mut reader, mut writer) = lesson02_records::open(Socket::new(stream));
+            let _ = reader.read_message();
+            writer.write_message(b"something else").unwrap();
+        });
+        let (socket, reader, writer) = connect(&addr);
+        let input = std::io::Cursor::new(b"hello there!!!\n".to_vec());
+        let result = echo_lines(input, &mut Vec::new(), reader, writer, &socket);
+        assert!(matches!(result, Err(Error::EchoMismatch)), "{result:?}");
+        server.join().unwrap();
+    }
 }

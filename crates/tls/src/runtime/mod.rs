@@ -10,14 +10,22 @@
 //!   one helper that cuts a long message into records.
 //! - [`server`]: the echo loop for one client (read, print, send back).
 //! - [`accept`]: the accept loop around it: limits, refusals, `--chat`.
+//! - [`limits`]: how many clients the open-file limit allows.
 //! - [`watchdog`]: one thread that cuts off handshakes past their deadline.
 //! - [`client`]: the echo client: stdin lines out, echoes back to stdout.
+//! - [`output`]: printing that never blocks serving, and terminal-safe
+//!   previews of a peer's bytes.
+//! - [`budget`]: the memory budget for buffered messages, and the buffer
+//!   that respects it.
 //! - [`cli`]: the flags every program shares, and one-line user errors.
 
 pub mod accept;
+pub mod budget;
 pub mod cli;
 pub mod client;
+pub mod limits;
 pub mod message;
+pub mod output;
 pub mod server;
 pub mod socket;
 pub mod watchdog;

@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::error::{Error, Result};
 use crate::runtime::accept::{Clients, ServerOptions, Subscriber};
 use crate::runtime::message::{MessageReader, MessageWriter};
+use crate::runtime::output::{PREVIEW_BYTES, out_line, preview};
 use crate::runtime::socket::Socket;
 use crate::runtime::watchdog::Watchdog;
 
@@ -111,12 +112,12 @@ where
             Ok(None) => break Ok(()),
             Err(e) => break Err(Dropped::Reading(e)),
         };
-        // Print it for whoever watches the server (only pay for the UTF-8
-        // conversion if the line will be printed).
+        // Print it for whoever watches the server, made safe for a
+        // terminal: escaped, and cut to a preview if it is long.
         if options.print_messages {
             say(
                 options,
-                format_args!("[{peer}] {}", String::from_utf8_lossy(message)),
+                format_args!("[{peer}] {}", preview(message, PREVIEW_BYTES)),
             );
         }
         // Send the same bytes back.
@@ -182,10 +183,9 @@ pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Prints one server event to stdout. A closed stdout is not worth dying for.
+/// Queues one server event for stdout; never waits (see `output.rs`).
 pub fn say(options: &ServerOptions, line: std::fmt::Arguments<'_>) {
-    use std::io::Write as _;
     if options.print_messages {
-        let _ = writeln!(io::stdout().lock(), "{line}");
+        out_line(line);
     }
 }

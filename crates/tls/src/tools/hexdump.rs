@@ -234,15 +234,10 @@ fn ascii(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Prints a report (Eve's dump, Mallory's log) on stdout and flushes it, so
-/// it shows up at once even through a pipe. A closed stdout is ignored.
+/// Queues a report (Eve's dump, Mallory's log) for stdout, whole, without
+/// ever waiting: a relay must not stop because nobody reads the report.
 pub fn print(text: &str) {
-    use std::io::Write as _;
-    if !text.is_empty() {
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(text.as_bytes());
-        let _ = out.flush();
-    }
+    crate::runtime::output::print(crate::runtime::output::Stream::Stdout, text.to_string());
 }
 
 /// `00 27 5b`: bytes as space-separated hex, for one-line reports.
@@ -250,18 +245,10 @@ pub fn hex_spaced(bytes: &[u8]) -> String {
     hex_line(bytes)
 }
 
-/// Bytes as a quoted, escaped string, cut after `limit` characters: how
-/// readable text is shown beside its hex.
+/// Bytes as a quoted string, terminal-safe (see `runtime::output::preview`)
+/// and cut after `limit` bytes: how readable text is shown beside its hex.
 pub fn quoted(bytes: &[u8], limit: usize) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut shown: String = text.chars().take(limit).collect();
-    let cut = text.chars().count() > limit;
-    shown = shown.escape_debug().to_string();
-    if cut {
-        format!("\"{shown}\"...")
-    } else {
-        format!("\"{shown}\"")
-    }
+    format!("\"{}\"", crate::runtime::output::preview(bytes, limit))
 }
 
 #[cfg(test)]
@@ -322,6 +309,7 @@ mod tests {
     #[test]
     fn quoted_escapes_and_cuts() {
         assert_eq!(quoted(b"a\nb", 10), "\"a\\nb\"");
-        assert_eq!(quoted(b"abcdef", 3), "\"abc\"...");
+        assert_eq!(quoted(b"abcdef", 3), "\"abc... (6 bytes)\"");
+        assert_eq!(quoted(b"\x1b[2J", 10), "\"\\x1b[2J\"");
     }
 }
