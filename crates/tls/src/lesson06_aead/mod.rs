@@ -237,6 +237,16 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_nonce_leaks_the_xor_of_the_plaintexts() {
+        // Why a nonce must never repeat under one key: ChaCha20 is a stream
+        // cipher, so the same (key, nonce) means the same keystream.
+        let a = seal(&KEY, &NONCE, b"", b"amount=100").unwrap();
+        let b = seal(&KEY, &NONCE, b"", b"amount=900").unwrap();
+        let xor = |x: &[u8], y: &[u8]| -> Vec<u8> { x.iter().zip(y).map(|(p, q)| p ^ q).collect() };
+        assert_eq!(xor(&a[..10], &b[..10]), xor(b"amount=100", b"amount=900"));
+    }
+
+    #[test]
     fn random_keys_and_nonces_differ() {
         assert_ne!(random_key().unwrap(), random_key().unwrap());
         assert_ne!(random_nonce().unwrap(), random_nonce().unwrap());

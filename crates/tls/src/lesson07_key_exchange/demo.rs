@@ -257,24 +257,28 @@ fn narrate(
     writeln!(out)?;
     writeln!(
         out,
-        "Step 5. Mallory sends Bob a low-order \"public key\": every secret gives all zeros with it."
+        "Step 5. Mallory sends a low-order \"public key\": with it, every secret gives all zeros."
     )?;
     for t in low_order {
         writeln!(out, "  {:<14} {}", t.name, crate::hex(&t.key))?;
         writeln!(
             out,
-            "  {:<14} X25519(b, key) = {}",
+            "  {:<14} X25519(fresh secret, key) = {}",
             "",
             crate::short_hex(&t.raw)
         )?;
         match &t.outcome {
-            Err(e) => writeln!(out, "  {:<14} REFUSED: {e}", "")?,
-            Ok(()) => writeln!(out, "  {:<14} ACCEPTED (this must not happen)", "")?,
+            Err(e) => writeln!(out, "  {:<14} Handshake::finish: REFUSED: {e}", "")?,
+            Ok(()) => writeln!(
+                out,
+                "  {:<14} Handshake::finish: ACCEPTED (this must not happen)",
+                ""
+            )?,
         }
     }
     writeln!(
         out,
-        "  A secret of zero is known to everyone, so Handshake::finish refuses it."
+        "  A shared secret of zero is known to everyone, so the handshake stops there."
     )?;
     writeln!(out)?;
 
@@ -362,7 +366,8 @@ mod tests {
             "{out}"
         );
         assert_eq!(
-            out.matches("X25519(b, key) = 0000000000000000...").count(),
+            out.matches("X25519(fresh secret, key) = 0000000000000000...")
+                .count(),
             2
         );
         assert!(out.contains("order-8 point  e0eb7a7c3b41b8ae"), "{out}");

@@ -142,6 +142,24 @@ mod tests {
     }
 
     #[test]
+    fn hkdf_here_is_one_hmac_to_extract_and_one_per_key_to_expand() {
+        use hmac::{Hmac, KeyInit, Mac};
+        let hmac = |key: &[u8], parts: &[&[u8]]| -> [u8; 32] {
+            let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+            for part in parts {
+                mac.update(part);
+            }
+            mac.finalize().into_bytes().into()
+        };
+        let shared = [7; 32];
+        // prk = HMAC(salt, shared); key = HMAC(prk, label || 0x01)
+        let prk = hmac(HKDF_SALT, &[&shared]);
+        let keys = SessionKeys::derive(&shared);
+        assert_eq!(keys.c2s(), &hmac(&prk, &[C2S_LABEL, &[1]]));
+        assert_eq!(keys.s2c(), &hmac(&prk, &[S2C_LABEL, &[1]]));
+    }
+
+    #[test]
     fn debug_prints_no_key_bytes() {
         let keys = SessionKeys::derive(&[7; 32]);
         let shown = format!("{keys:?}");
