@@ -16,6 +16,10 @@ not ours, so agreeing with the Rust programs checks the format both ways.
         listens on 127.0.0.1:0 (prints "listening on ADDR" on stderr),
         serves one client: prints each decrypted message on stdout and
         sends it back encrypted under a fresh nonce
+    ctr_peer.py transcript
+        prints, as Rust source, the exact bytes this peer sends for two
+        fixed messages under two fixed nonces: the known answer that
+        crates/tls/tests/transcripts.rs checks the Rust code against
 """
 
 import os
@@ -36,8 +40,10 @@ def ctr(nonce, data):
     return worker.update(data) + worker.finalize()
 
 
-def seal(plaintext):
-    nonce = os.urandom(NONCE_LEN)
+def seal(plaintext, nonce=None):
+    """nonce || ciphertext; a fresh random nonce unless one is given."""
+    if nonce is None:
+        nonce = os.urandom(NONCE_LEN)
     return nonce + ctr(nonce, plaintext)
 
 
@@ -129,12 +135,55 @@ def server():
         write_record(sock, seal(message))
 
 
+# The transcript's fixed inputs. The second nonce is all ones, so the
+# 128-bit counter wraps to zero after the first block: both implementations
+# must agree on that too.
+TRANSCRIPT = [
+    (bytes(range(16)), b"GET /transfer?to=bob&amount=100 HTTP/1.1"),
+    (b"\xff" * 16, b"hello from the transcript"),
+]
+
+
+class Recorder:
+    """Stands in for a socket and keeps everything sent through it."""
+
+    def __init__(self):
+        self.sent = bytearray()
+
+    def sendall(self, data):
+        self.sent += data
+
+
+def transcript():
+    wire = Recorder()
+    for nonce, message in TRANSCRIPT:
+        write_record(wire, seal(message, nonce))
+    # Print the recorded stream back, field by field, as a Rust constant.
+    stream, n = bytes(wire.sent), 0
+    print("const LESSON3_STREAM: &[&str] = &[")
+    while stream:
+        (length,) = struct.unpack("!I", stream[:4])
+        payload = stream[4 : 4 + length]
+        n += 1
+        print(f"    // record {n}: length (u32) = {NONCE_LEN} + {length - NONCE_LEN}")
+        print(f'    "{stream[:4].hex()}",')
+        print("    // nonce")
+        print(f'    "{payload[:NONCE_LEN].hex()}",')
+        plaintext = unseal(payload).decode()
+        print(f'    // AES-256-CTR ciphertext of "{plaintext}"')
+        print(f'    "{payload[NONCE_LEN:].hex()}",')
+        stream = stream[4 + length :]
+    print("];")
+
+
 def main():
     args = sys.argv[1:]
     if len(args) == 2 and args[0] == "client":
         client(args[1])
     elif args == ["server"]:
         server()
+    elif args == ["transcript"]:
+        transcript()
     else:
         sys.exit(__doc__)
 

@@ -10,12 +10,19 @@ checked by code whose crypto we did not write.
     lesson9_peer.py server [--nonce random|counter]
         listens on 127.0.0.1:0 (prints "listening on ADDR" on stderr),
         serves one client: prints each message on stdout and echoes it
+    lesson9_peer.py transcript [--nonce counter]
+        runs a client and a server of this peer against each other over a
+        socket pair, with RFC 7748 section 6.1's key pairs (Alice is the
+        client, Bob the server) and counter nonces, and prints, as Rust
+        source, every byte each side sent: the known answer that
+        crates/tls/tests/transcripts.rs checks the Rust code against
 """
 
 import os
 import socket
 import struct
 import sys
+import threading
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import (
@@ -45,8 +52,9 @@ def derive(shared, label):
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=SALT, info=label).derive(shared)
 
 
-def handshake(sock, is_client):
-    ours = X25519PrivateKey.generate()
+def handshake(sock, is_client, ours=None):
+    if ours is None:
+        ours = X25519PrivateKey.generate()
     ours_raw = ours.public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
@@ -151,10 +159,88 @@ def run_server(counter):
         chan.send(message)
 
 
+# The transcript's fixed inputs: RFC 7748 section 6.1's private keys, and
+# the client's two messages (the second is empty: the smallest record).
+ALICE_PRIVATE = bytes.fromhex(
+    "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"
+)
+BOB_PRIVATE = bytes.fromhex(
+    "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"
+)
+TRANSCRIPT_MESSAGES = [b"GET /transfer?to=bob&amount=100 HTTP/1.1", b""]
+
+
+class Recorder:
+    """A socket that keeps a copy of everything sent through it."""
+
+    def __init__(self, sock):
+        self.sock, self.sent = sock, bytearray()
+
+    def sendall(self, data):
+        self.sent += data
+        self.sock.sendall(data)
+
+    def recv(self, n):
+        return self.sock.recv(n)
+
+
+def transcript_server(sock):
+    private = X25519PrivateKey.from_private_bytes(BOB_PRIVATE)
+    send, recv = handshake(sock, is_client=False, ours=private)
+    chan = Channel(sock, send, recv, counter=True)
+    for _ in TRANSCRIPT_MESSAGES:
+        chan.send(chan.recv())
+
+
+def transcript_client(sock):
+    private = X25519PrivateKey.from_private_bytes(ALICE_PRIVATE)
+    send, recv = handshake(sock, is_client=True, ours=private)
+    chan = Channel(sock, send, recv, counter=True)
+    for message in TRANSCRIPT_MESSAGES:
+        chan.send_message(message)
+        if chan.recv() != message:
+            sys.exit("the echo differs from the message")
+
+
+def print_stream(name, stream, first):
+    """`stream` as a Rust constant: the public key, then each record's fields."""
+    print(f"const {name}: &[&str] = &[")
+    print(f"    // {first}")
+    print(f'    "{stream[:32].hex()}",')
+    stream, n = stream[32:], 0
+    while stream:
+        (length,) = struct.unpack(">H", stream[:2])
+        body = stream[2 : 2 + length]
+        plaintext = TRANSCRIPT_MESSAGES[n].decode()
+        sealed = len(body) - NONCE_LEN - TAG_LEN
+        print(f"    // record {n}: len (u16) = {NONCE_LEN} + {sealed} + {TAG_LEN}")
+        print(f'    "{stream[:2].hex()}",')
+        print(f"    // nonce: counter {n}")
+        print(f'    "{body[:NONCE_LEN].hex()}",')
+        print(f'    // ChaCha20 ciphertext of "{plaintext}"')
+        print(f'    "{body[NONCE_LEN:-TAG_LEN].hex()}",')
+        print("    // Poly1305 tag")
+        print(f'    "{body[-TAG_LEN:].hex()}",')
+        stream, n = stream[2 + length :], n + 1
+    print("];")
+
+
+def transcript():
+    client_end, server_end = socket.socketpair()
+    client, server = Recorder(client_end), Recorder(server_end)
+    serving = threading.Thread(target=transcript_server, args=(server,))
+    serving.start()
+    transcript_client(client)
+    serving.join()
+    print_stream("LESSON9_CLIENT_TO_SERVER", bytes(client.sent), "client public key (Alice's)")
+    print()
+    print_stream("LESSON9_SERVER_TO_CLIENT", bytes(server.sent), "server public key (Bob's)")
+
+
 def main():
     args = sys.argv[1:]
-    counter = False
-    if "--nonce" in args:
+    counter, nonce_given = False, "--nonce" in args
+    if nonce_given:
         i = args.index("--nonce")
         counter = args[i + 1] == "counter"
         del args[i : i + 2]
@@ -162,6 +248,11 @@ def main():
         run_client(args[1], counter)
     elif args == ["server"]:
         run_server(counter)
+    elif args == ["transcript"]:
+        # Counter nonces always: random ones would make no known answer.
+        if nonce_given and not counter:
+            sys.exit("transcript uses counter nonces only")
+        transcript()
     else:
         sys.exit(__doc__)
 

@@ -152,7 +152,7 @@ fn item_citation(token: &str) -> Option<(&str, &str)> {
 
 /// Crates and standard modules the texts may name; any other lower-case
 /// `module::` must be one of ours.
-const OUTSIDE_MODULES: [&str; 14] = [
+const OUTSIDE_MODULES: [&str; 19] = [
     "std",
     "core",
     "io",
@@ -167,6 +167,11 @@ const OUTSIDE_MODULES: [&str; 14] = [
     "rustls",
     "webpki",
     "rcgen",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "usize",
 ];
 
 /// The files that define type `name` (`struct`, `enum` or `trait`).

@@ -17,6 +17,8 @@
 //!   lesson 2 records. Encrypted, not authenticated, on purpose.
 //! - [`lesson04_ctr_malleability`]: the bit flip that turns `amount=100`
 //!   into `amount=900` without the key.
+//! - [`lesson06_aead`]: ChaCha20-Poly1305: secrecy and integrity in one
+//!   call; the associated data pins a record to its place in the stream.
 //! - [`lesson07_key_exchange`]: X25519: two strangers agree on a secret in
 //!   the open; low-order keys refused.
 //! - [`lesson08_key_split`]: HKDF-SHA256 turns that secret into one key per
@@ -57,6 +59,7 @@ pub mod lesson01_plaintext;
 pub mod lesson02_records;
 pub mod lesson03_ctr_channel;
 pub mod lesson04_ctr_malleability;
+pub mod lesson06_aead;
 pub mod lesson07_key_exchange;
 pub mod lesson08_key_split;
 pub mod lesson09_encrypted_echo;
@@ -78,4 +81,11 @@ pub fn hex(bytes: &[u8]) -> String {
             let _ = write!(s, "{b:02x}");
             s
         })
+}
+
+/// The first 8 bytes of `bytes` in hex, then `...`: enough to see that a
+/// key is there and changes on every run, without filling the screen.
+pub fn short_hex(bytes: &[u8]) -> String {
+    let head = bytes.get(..8).unwrap_or(bytes);
+    format!("{}...", hex(head))
 }

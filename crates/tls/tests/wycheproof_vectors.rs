@@ -30,6 +30,16 @@ fn wycheproof_chacha20_poly1305() {
                     aad: &test.aad,
                 },
             );
+            // Lesson 6's `open` must give the same verdict as the crate.
+            let key: [u8; 32] = test.key.as_slice().try_into().expect("256-bit key");
+            let nonce_bytes: [u8; 12] = test.nonce.as_slice().try_into().expect("96-bit nonce");
+            let lesson6 = tls::lesson06_aead::open(&key, &nonce_bytes, &test.aad, &sealed);
+            assert_eq!(
+                lesson6.as_deref().ok(),
+                opened.as_deref().ok(),
+                "tc {}: lesson 6 disagrees",
+                test.tc_id
+            );
             match test.result {
                 TestResult::Invalid => {
                     assert!(

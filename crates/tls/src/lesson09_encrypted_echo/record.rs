@@ -26,12 +26,12 @@ use crate::error::{Error, Result};
 use crate::lesson02_records::read_prefix_or_eof;
 use crate::runtime::budget::MessageBuffer;
 
+// The AEAD's sizes belong to lesson 6, which defines them once; the record
+// layout below is built from them.
+pub use crate::lesson06_aead::{NONCE_LEN, TAG_LEN};
+
 /// Bytes in the length prefix.
 pub const PREFIX_LEN: usize = 2;
-/// Bytes in a ChaCha20-Poly1305 nonce.
-pub const NONCE_LEN: usize = 12;
-/// Bytes in a Poly1305 tag.
-pub const TAG_LEN: usize = 16;
 /// The smallest legal `len`: a nonce and a tag around an empty plaintext.
 pub const MIN_RECORD_LEN: usize = NONCE_LEN + TAG_LEN;
 /// The largest `len` a `u16` can carry.

@@ -15,6 +15,15 @@
 //! attack). With a key per direction, a client-to-server record simply fails
 //! to authenticate when the client tries to read it with `s2c_key`.
 //! [`SessionKeys::sending_key`] is the whole defence, in one `match`.
+//!
+//! - this file: the key schedule ([`SessionKeys::derive`]) and which key
+//!   each end uses ([`Role`]), as lesson 9 runs them;
+//! - [`demo`]: the `8-key-split` program: the split, and the reflection
+//!   attack against split keys and against one shared key.
+
+pub mod demo;
+
+pub use demo::run;
 
 use std::fmt;
 
@@ -29,8 +38,9 @@ pub const HKDF_SALT: &[u8] = b"salam";
 pub const C2S_LABEL: &[u8] = b"c2s";
 /// HKDF `info` label for the server-to-client key.
 pub const S2C_LABEL: &[u8] = b"s2c";
-/// Length of each derived key: a ChaCha20-Poly1305 key is 256 bits.
-pub const KEY_LEN: usize = 32;
+/// Length of each derived key: one ChaCha20-Poly1305 key (lesson 6's
+/// `KEY_LEN`, 32 bytes), so each key feeds lesson 6's AEAD directly.
+pub use crate::lesson06_aead::KEY_LEN;
 
 /// Which end of the connection we are. Each end sends with one key and
 /// reads with the other.
@@ -129,6 +139,24 @@ mod tests {
             keys.receiving_key(Role::Client),
             keys.sending_key(Role::Server)
         );
+    }
+
+    #[test]
+    fn hkdf_here_is_one_hmac_to_extract_and_one_per_key_to_expand() {
+        use hmac::{Hmac, KeyInit, Mac};
+        let hmac = |key: &[u8], parts: &[&[u8]]| -> [u8; 32] {
+            let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+            for part in parts {
+                mac.update(part);
+            }
+            mac.finalize().into_bytes().into()
+        };
+        let shared = [7; 32];
+        // prk = HMAC(salt, shared); key = HMAC(prk, label || 0x01)
+        let prk = hmac(HKDF_SALT, &[&shared]);
+        let keys = SessionKeys::derive(&shared);
+        assert_eq!(keys.c2s(), &hmac(&prk, &[C2S_LABEL, &[1]]));
+        assert_eq!(keys.s2c(), &hmac(&prk, &[S2C_LABEL, &[1]]));
     }
 
     #[test]

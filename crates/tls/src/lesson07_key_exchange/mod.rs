@@ -23,6 +23,12 @@
 //! simply runs this exchange twice, once with each side. Lesson 10 fixes
 //! that.
 //!
+//! - this file: [`Handshake`] (one side's key pair, used up by
+//!   [`Handshake::finish`]) and the exchange over a stream
+//!   ([`client_exchange`], [`server_exchange`]), which lesson 9 runs;
+//! - [`demo`]: the `7-key-exchange` program: Alice, Bob and Eve in one
+//!   process, and two low-order keys refused.
+//!
 //! A full exchange in memory, both roles at once:
 //!
 //! ```
@@ -38,6 +44,10 @@
 //! let at_server = server.finish(&client_public).unwrap();
 //! assert_eq!(at_client.as_bytes(), at_server.as_bytes());
 //! ```
+
+pub mod demo;
+
+pub use demo::run;
 
 use std::fmt;
 use std::io::{Read, Write};
@@ -208,7 +218,8 @@ mod tests {
 
     #[test]
     fn low_order_peer_key_is_refused() {
-        // The all-zero point has order 1: X25519 of anything with it is zero.
+        // u = 0 (the point of order 2, whose encoding the identity shares):
+        // X25519 of anything with it is zero.
         let result = Handshake::new().finish(&[0; 32]);
         assert!(matches!(result, Err(Error::BadPeerKey)));
         // u = 1 is another low-order point: it too forces a zero result.
