@@ -136,14 +136,14 @@ fn attach_seq_and_mac(keys: &RecordKeys, seq: u64, lesson3_payload: &[u8], out: 
 /// A payload whose tag has verified. Only [`verify`] makes one, so holding
 /// an `Authentic` is proof that the bytes are exactly what a key holder
 /// sealed, and [`Authentic::decrypt`] is the only way to plaintext.
-pub struct Authentic<'a> {
+pub struct Authentic<'k, 'p> {
     seq: u64,
     // nonce || ciphertext, still encrypted.
-    lesson3_payload: &'a mut [u8],
-    enc_key: &'a [u8; KEY_LEN],
+    lesson3_payload: &'p mut [u8],
+    enc_key: &'k [u8; KEY_LEN],
 }
 
-impl<'a> Authentic<'a> {
+impl<'p> Authentic<'_, 'p> {
     /// The sequence number the sender put in the record. Authentic, so it is
     /// the one the sender chose; whether it is the *next* one is the
     /// channel's question.
@@ -152,12 +152,12 @@ impl<'a> Authentic<'a> {
     }
 
     /// Decrypts in place (lesson 3's code) and returns the plaintext.
-    pub fn decrypt(self) -> Result<&'a [u8]> {
+    pub fn decrypt(self) -> Result<&'p [u8]> {
         lesson03_ctr_channel::decrypt_in_place(self.enc_key, self.lesson3_payload)
     }
 }
 
-impl fmt::Debug for Authentic<'_> {
+impl fmt::Debug for Authentic<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The sequence number and the size; never the key.
         f.debug_struct("Authentic")
@@ -172,7 +172,7 @@ impl fmt::Debug for Authentic<'_> {
 ///
 /// On any error the payload is left exactly as it came: nothing has been
 /// decrypted.
-pub fn verify<'a>(keys: &'a RecordKeys, payload: &'a mut [u8]) -> Result<Authentic<'a>> {
+pub fn verify<'k, 'p>(keys: &'k RecordKeys, payload: &'p mut [u8]) -> Result<Authentic<'k, 'p>> {
     let len = payload.len();
     // Too short to hold seq, nonce and tag: not even worth a MAC.
     if len < MIN_PAYLOAD_LEN {
@@ -212,7 +212,7 @@ pub fn verify<'a>(keys: &'a RecordKeys, payload: &'a mut [u8]) -> Result<Authent
 
 /// [`verify`], then decrypt, with no sequence policy: the record's own
 /// sequence number and its plaintext.
-pub fn open<'a>(keys: &'a RecordKeys, payload: &'a mut [u8]) -> Result<(u64, &'a [u8])> {
+pub fn open<'p>(keys: &RecordKeys, payload: &'p mut [u8]) -> Result<(u64, &'p [u8])> {
     let authentic = verify(keys, payload)?;
     let seq = authentic.seq();
     Ok((seq, authentic.decrypt()?))
