@@ -342,6 +342,36 @@ mod tests {
         assert_ne!(sealed(5, b"same"), sealed(5, b"same"));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// For any seq, nonce and plaintext: the sealed record opens to
+        /// the plaintext, and one flipped bit anywhere is `BadMac` with the
+        /// buffer untouched. (The same claim `fuzz/fuzz_targets/mac5.rs`
+        /// checks under libFuzzer.)
+        #[test]
+        fn any_record_opens_and_any_flip_is_refused_undecrypted(
+            seq: u64,
+            nonce: [u8; NONCE_LEN],
+            plaintext in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            at: proptest::sample::Index,
+            bit in 0u8..8,
+        ) {
+            let mut payload = Vec::new();
+            seal_with_nonce(&keys(), seq, &nonce, &plaintext, &mut payload).unwrap();
+            let mut untouched = payload.clone();
+            let (got_seq, got) = open(&keys(), &mut untouched).unwrap();
+            proptest::prop_assert_eq!((got_seq, got), (seq, plaintext.as_slice()));
+            let i = at.index(payload.len());
+            let mut flipped = payload;
+            flipped[i] ^= 1 << bit;
+            let before = flipped.clone();
+            let refused = matches!(verify(&keys(), &mut flipped), Err(Error::BadMac));
+            proptest::prop_assert!(refused);
+            proptest::prop_assert_eq!(flipped, before);
+        }
+    }
+
     #[test]
     fn debug_prints_no_key_bytes() {
         let shown = format!("{:?}", keys());
