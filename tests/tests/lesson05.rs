@@ -60,6 +60,8 @@ fn eve_sees_the_seq_in_the_clear_and_the_rest_as_noise_and_a_mac() {
     assert_eq!(text(&out.stdout), input);
     assert!(server.wait_stdout("client disconnected", 1));
     assert!(eve.wait_stderr("#1 closed"), "{}", eve.stderr());
+    // Her dumps go to stdout, read by another thread: wait for the last.
+    assert!(eve.wait_stdout("lesson 5 record #2", 2), "{}", eve.stdout());
     let seen = eve.stdout();
     // Every field is labelled, and the lengths add up: 8 + 16 + 40 + 32.
     for label in [
@@ -140,7 +142,9 @@ fn a_replayed_record_is_refused_by_its_sequence_number() {
         "{}",
         server.stderr()
     );
-    // The genuine record was served once; the copy never.
+    // The genuine record was served once; the copy never. (The server's
+    // stdout is read by another thread than its stderr: wait for it.)
+    assert!(server.wait_stdout("] pay bob 100", 1));
     assert_eq!(server.printed_messages(), ["pay bob 100"]);
     assert!(!out.status.success());
     assert_eq!(text(&out.stdout), "pay bob 100\n");

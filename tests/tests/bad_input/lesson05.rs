@@ -66,6 +66,8 @@ fn flipped_at(index: usize) {
     assert_dropped_with(&server, me, BAD_MAC);
     assert_closed_by_server(&mut stream);
     // The untouched record was served; of the flipped one, not a byte.
+    // (Stdout and stderr are read by separate threads: wait for the line.)
+    assert!(server.wait_stdout(&format!("[{me}] first, untouched"), 1));
     let mine: Vec<String> = server
         .stdout()
         .lines()
@@ -159,6 +161,7 @@ fn l5_wrong_seq_skipped_one() {
     stream.write_all(&record(0, b"zero")).unwrap();
     stream.write_all(&record(2, b"two")).unwrap();
     assert_dropped_with(&server, me, "dropped: wrong sequence number 2 (expected 1)");
+    assert!(server.wait_stdout(&format!("[{me}] zero"), 1));
     assert!(!server.stdout().contains(&format!("[{me}] two")));
     assert_still_serving(&mut server, CLIENT5, &[]);
 }
@@ -181,6 +184,7 @@ fn l5_replay() {
     stream.write_all(&pay).unwrap();
     assert_dropped_with(&server, me, "dropped: wrong sequence number 0 (expected 1)");
     // Served once, not twice.
+    assert!(server.wait_stdout(&format!("[{me}] pay bob 100"), 1));
     assert_eq!(
         server
             .stdout()
