@@ -129,7 +129,7 @@ fn attach_seq_and_mac(keys: &RecordKeys, seq: u64, lesson3_payload: &[u8], out: 
     out.extend_from_slice(lesson3_payload);
     // || mac over everything before it. Encrypt-then-MAC: the tag covers
     // the ciphertext, so the receiver can check it without decrypting.
-    let tag = compute_tag(&keys.mac, &[out]);
+    let tag = compute_tag(&keys.mac, &[out.as_slice()]);
     out.extend_from_slice(&tag);
 }
 
