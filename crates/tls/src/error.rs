@@ -26,6 +26,22 @@ pub enum Error {
     /// The AEAD tag did not verify: the record was forged, altered, replayed
     /// under the wrong key, or simply garbage. Deliberately says nothing more.
     Decrypt,
+    /// Lesson 5: the record's HMAC did not verify. Someone changed a byte of
+    /// its sequence number, nonce or ciphertext, or the tag itself, or made
+    /// the record up. Checked before anything is decrypted, and deliberately
+    /// says nothing more.
+    BadMac,
+    /// Lesson 5: an authentic record carried the wrong sequence number, so it
+    /// was replayed, reordered, or one before it went missing.
+    WrongSeq {
+        /// The sequence number the receiver was waiting for.
+        expected: u64,
+        /// The sequence number the record carried.
+        got: u64,
+    },
+    /// Lesson 5: the sender has used every sequence number. Wrapping around
+    /// to 0 would let old records be replayed, so it refuses to send.
+    SeqExhausted,
     /// The Diffie-Hellman result was all zeros: the peer sent a low-order
     /// public key, which would make the "shared secret" public knowledge.
     BadPeerKey,
@@ -104,6 +120,11 @@ impl fmt::Display for Error {
             Error::RecordTooShort(n) => write!(f, "record length {n} is too short"),
             Error::RecordTooLong(n) => write!(f, "record length {n} is too long"),
             Error::Decrypt => f.write_str("record failed authentication (bad tag)"),
+            Error::BadMac => f.write_str("record failed authentication (bad mac)"),
+            Error::WrongSeq { expected, got } => {
+                write!(f, "wrong sequence number {got} (expected {expected})")
+            }
+            Error::SeqExhausted => f.write_str("sequence number exhausted; refusing to wrap"),
             Error::BadPeerKey => {
                 f.write_str("peer public key is low-order (all-zero shared secret)")
             }

@@ -17,6 +17,9 @@
 //!   lesson 2 records. Encrypted, not authenticated, on purpose.
 //! - [`lesson04_ctr_malleability`]: the bit flip that turns `amount=100`
 //!   into `amount=900` without the key.
+//! - [`lesson05_mac`]: encrypt-then-MAC. Lesson 3's CTR plus HMAC-SHA256
+//!   over `seq || nonce || ciphertext`, checked before decrypting; a
+//!   sequence number per direction stops replays.
 //! - [`lesson06_aead`]: ChaCha20-Poly1305: secrecy and integrity in one
 //!   call; the associated data pins a record to its place in the stream.
 //! - [`lesson07_key_exchange`]: X25519: two strangers agree on a secret in
@@ -59,6 +62,7 @@ pub mod lesson01_plaintext;
 pub mod lesson02_records;
 pub mod lesson03_ctr_channel;
 pub mod lesson04_ctr_malleability;
+pub mod lesson05_mac;
 pub mod lesson06_aead;
 pub mod lesson07_key_exchange;
 pub mod lesson08_key_split;

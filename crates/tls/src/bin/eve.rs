@@ -41,7 +41,7 @@ struct Cli {
     /// Address of the real server.
     #[arg(long, value_name = "HOST:PORT", default_value = tls::DEFAULT_ADDR)]
     upstream: String,
-    /// Which lesson's wire format to expect: 1, 2, 3 or 9.
+    /// Which lesson's wire format to expect: 1, 2, 3, 5 or 9.
     #[arg(long, value_name = "N")]
     lesson: Lesson,
     /// Lesson 9 key log (from `--keylog` on the server or client): decrypt

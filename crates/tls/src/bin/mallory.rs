@@ -11,8 +11,9 @@
 //!   | cargo run -p tls --bin 3-ctr-echo-client -- --addr 127.0.0.1:7879   # 3
 //! ```
 //!
-//! The server prints `amount=900`. Against `9-echo-server` the same flip is
-//! refused (bad tag). `--attack mitm` reads lesson 9 in the clear.
+//! The server prints `amount=900`. Against `5-mac-echo-server` (with
+//! `--lesson 5`) the same flip is refused (bad mac), and against
+//! `9-echo-server` (bad tag). `--attack mitm` reads lesson 9 in the clear.
 
 use std::process::ExitCode;
 
@@ -44,7 +45,7 @@ struct Cli {
     /// The attack to run.
     #[arg(long, value_enum)]
     attack: Attack,
-    /// Which lesson's wire format to expect: 1, 2, 3 or 9 (mitm: 9).
+    /// Which lesson's wire format to expect: 1, 2, 3, 5 or 9 (mitm: 9).
     #[arg(long, value_name = "N")]
     lesson: Option<Lesson>,
     /// flip: where the known text starts in each client message (21 is

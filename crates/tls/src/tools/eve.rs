@@ -13,6 +13,8 @@
 //! - lessons 1 and 2: the messages themselves, readable;
 //! - lesson 3: lengths and nonces, then ciphertext (the key is a constant in
 //!   the program, but Eve is only a wire here);
+//! - lesson 5: the same, plus each record's sequence number (in the clear,
+//!   counting 0, 1, 2 in each direction) and its 32-byte mac;
 //! - lesson 9: two public keys, then length, nonce, ciphertext and tag, and
 //!   nothing she can decrypt, *unless* someone hands her a key log
 //!   (`--keylog`), in which case the plaintext appears beside each record.
@@ -276,6 +278,16 @@ pub fn record_fields(lesson: Lesson, bytes: &[u8]) -> Vec<Field<'_>> {
         Field::new("length", Kind::Length, part(0..layout.prefix))
             .with_note(length_note(lesson, &layout, len)),
     ];
+    if layout.seq > 0 {
+        let seq = part(layout.seq_range());
+        let mut field = Field::new("seq", Kind::Sequence, seq);
+        // A big-endian u64: readable by anyone, changeable by no one (the
+        // mac covers it).
+        if let Ok(value) = <[u8; 8]>::try_from(seq) {
+            field = field.with_note(format!("= {}", u64::from_be_bytes(value)));
+        }
+        fields.push(field);
+    }
     if layout.nonce > 0 {
         fields.push(Field::new("nonce", Kind::Nonce, part(layout.nonce_range())));
     }
@@ -289,8 +301,10 @@ pub fn record_fields(lesson: Lesson, bytes: &[u8]) -> Vec<Field<'_>> {
         fields.push(Field::new("ciphertext", Kind::Ciphertext, part(payload)));
     }
     if layout.tag > 0 {
+        // Lesson 5's tag is an HMAC; lesson 9's is Poly1305's.
+        let name = if lesson == Lesson::Mac { "mac" } else { "tag" };
         fields.push(Field::new(
-            "tag",
+            name,
             Kind::Tag,
             part(layout.tag_range(bytes.len())),
         ));
@@ -304,6 +318,10 @@ fn length_note(lesson: Lesson, layout: &Layout, len: usize) -> String {
     match lesson {
         Lesson::Records => format!("= {len}: payload({payload})"),
         Lesson::CtrChannel => format!("= {len}: nonce({}) + ciphertext({payload})", layout.nonce),
+        Lesson::Mac => format!(
+            "= {len}: seq({}) + nonce({}) + ciphertext({payload}) + mac({})",
+            layout.seq, layout.nonce, layout.tag
+        ),
         _ => format!(
             "= {len}: nonce({}) + ciphertext({payload}) + tag({})",
             layout.nonce, layout.tag
@@ -340,6 +358,34 @@ mod tests {
             fields[0].note.as_deref(),
             Some("= 39: nonce(12) + ciphertext(11) + tag(16)")
         );
+    }
+
+    #[test]
+    fn lesson5_fields_show_the_seq_and_the_mac() {
+        // len = 8 + 16 + 3 + 32 = 59
+        let mut record = vec![0, 0, 0, 59];
+        record.extend(2u64.to_be_bytes());
+        record.extend([0xaa; 16]);
+        record.extend([0xbb; 3]);
+        record.extend([0xcc; 32]);
+        let fields = record_fields(Lesson::Mac, &record);
+        let names: Vec<_> = fields.iter().map(|f| (f.name, f.bytes.len())).collect();
+        assert_eq!(
+            names,
+            [
+                ("length", 4),
+                ("seq", 8),
+                ("nonce", 16),
+                ("ciphertext", 3),
+                ("mac", 32)
+            ]
+        );
+        assert_eq!(
+            fields[0].note.as_deref(),
+            Some("= 59: seq(8) + nonce(16) + ciphertext(3) + mac(32)")
+        );
+        assert_eq!(fields[1].note.as_deref(), Some("= 2"));
+        assert_eq!(fields[4].bytes, &[0xcc; 32]);
     }
 
     #[test]

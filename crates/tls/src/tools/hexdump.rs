@@ -55,6 +55,8 @@ pub enum Kind {
     Length,
     /// A public key sent in the clear.
     PublicKey,
+    /// A record sequence number, sent in the clear (lesson 5).
+    Sequence,
     /// A nonce.
     Nonce,
     /// Encrypted bytes.
@@ -74,6 +76,7 @@ impl Kind {
         match self {
             Kind::Length => "36",      // cyan
             Kind::PublicKey => "32",   // green
+            Kind::Sequence => "34",    // blue
             Kind::Nonce => "33",       // yellow
             Kind::Ciphertext => "31",  // red
             Kind::Tag => "35",         // magenta

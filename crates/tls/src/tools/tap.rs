@@ -12,6 +12,7 @@
 //! lesson 1   raw bytes, no framing          -> each chunk as it was read
 //! lesson 2   len(u32 BE) || payload         -> one unit per record
 //! lesson 3   len(u32 BE) || nonce(16) || AES-256-CTR ciphertext
+//! lesson 5   len(u32 BE) || seq(8) || nonce(16) || ciphertext || mac(32)
 //! lesson 9   public key (32), once per direction, then
 //!            len(u16 BE) || nonce(12) || ChaCha20 ciphertext || tag(16)
 //! ```
@@ -27,6 +28,7 @@ use std::str::FromStr;
 
 use crate::lesson02_records;
 use crate::lesson03_ctr_channel;
+use crate::lesson05_mac;
 use crate::lesson07_key_exchange::PUBLIC_KEY_LEN;
 use crate::lesson09_encrypted_echo::record as lesson09_record;
 
@@ -41,6 +43,9 @@ pub enum Lesson {
     /// Lesson 3, `lesson03_ctr_channel`: lesson 2 records carrying
     /// AES-256-CTR under one shared key.
     CtrChannel,
+    /// Lesson 5, `lesson05_mac`: lesson 2 records carrying a sequence
+    /// number, AES-256-CTR and an HMAC-SHA256 tag.
+    Mac,
     /// Lesson 9, `lesson09_encrypted_echo`: X25519 handshake, then
     /// ChaCha20-Poly1305 records.
     EncryptedEcho,
@@ -53,6 +58,7 @@ impl Lesson {
             Lesson::Plaintext => 1,
             Lesson::Records => 2,
             Lesson::CtrChannel => 3,
+            Lesson::Mac => 5,
             Lesson::EncryptedEcho => 9,
         }
     }
@@ -64,18 +70,28 @@ impl Lesson {
             Lesson::Plaintext => None,
             Lesson::Records => Some(Layout {
                 prefix: lesson02_records::PREFIX_LEN,
+                seq: 0,
                 nonce: 0,
                 tag: 0,
                 max_len: lesson02_records::MAX_PAYLOAD_LEN,
             }),
             Lesson::CtrChannel => Some(Layout {
                 prefix: lesson02_records::PREFIX_LEN,
+                seq: 0,
                 nonce: lesson03_ctr_channel::NONCE_LEN,
                 tag: 0,
                 max_len: lesson02_records::MAX_PAYLOAD_LEN,
             }),
+            Lesson::Mac => Some(Layout {
+                prefix: lesson02_records::PREFIX_LEN,
+                seq: lesson05_mac::SEQ_LEN,
+                nonce: lesson05_mac::NONCE_LEN,
+                tag: lesson05_mac::TAG_LEN,
+                max_len: lesson02_records::MAX_PAYLOAD_LEN,
+            }),
             Lesson::EncryptedEcho => Some(Layout {
                 prefix: lesson09_record::PREFIX_LEN,
+                seq: 0,
                 nonce: lesson09_record::NONCE_LEN,
                 tag: lesson09_record::TAG_LEN,
                 max_len: lesson09_record::MAX_RECORD_LEN,
@@ -98,15 +114,16 @@ impl fmt::Display for Lesson {
 impl FromStr for Lesson {
     type Err = String;
 
-    /// `"1"`, `"2"`, `"3"` or `"9"`, as typed after `--lesson`.
+    /// `"1"`, `"2"`, `"3"`, `"5"` or `"9"`, as typed after `--lesson`.
     fn from_str(s: &str) -> Result<Lesson, String> {
         match s.trim() {
             "1" => Ok(Lesson::Plaintext),
             "2" => Ok(Lesson::Records),
             "3" => Ok(Lesson::CtrChannel),
+            "5" => Ok(Lesson::Mac),
             "9" => Ok(Lesson::EncryptedEcho),
             other => Err(format!(
-                "the tools understand lessons 1, 2, 3 and 9, not {other:?}"
+                "the tools understand lessons 1, 2, 3, 5 and 9, not {other:?}"
             )),
         }
     }
@@ -117,6 +134,8 @@ impl FromStr for Lesson {
 pub struct Layout {
     /// Bytes in the big-endian length prefix (2 or 4).
     pub prefix: usize,
+    /// Bytes of sequence number right after the prefix (0 if none).
+    pub seq: usize,
     /// Bytes of nonce at the start of the body (0 if none).
     pub nonce: usize,
     /// Bytes of tag at the end of the body (0 if none).
@@ -126,9 +145,10 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// The smallest length that can hold the nonce and the tag.
+    /// The smallest length that can hold the sequence number, the nonce
+    /// and the tag.
     pub fn min_len(&self) -> usize {
-        self.nonce + self.tag
+        self.seq + self.nonce + self.tag
     }
 
     /// Reads the length prefix at the start of `bytes`, if all of it is there.
@@ -142,15 +162,21 @@ impl Layout {
         )
     }
 
+    /// Where the sequence number sits in a whole record (prefix included).
+    pub fn seq_range(&self) -> Range<usize> {
+        self.prefix..self.prefix + self.seq
+    }
+
     /// Where the nonce sits in a whole record (prefix included).
     pub fn nonce_range(&self) -> Range<usize> {
-        self.prefix..self.prefix + self.nonce
+        let start = self.seq_range().end;
+        start..start + self.nonce
     }
 
     /// Where the payload (plaintext or ciphertext) sits in a whole record of
     /// `record_len` bytes.
     pub fn payload_range(&self, record_len: usize) -> Range<usize> {
-        let start = self.prefix + self.nonce;
+        let start = self.nonce_range().end;
         start..record_len.saturating_sub(self.tag).max(start)
     }
 
@@ -387,6 +413,22 @@ mod tests {
     }
 
     #[test]
+    fn lesson5_refuses_a_length_too_short_for_seq_nonce_and_mac() {
+        let mut s = Splitter::new(Lesson::Mac);
+        // 55 bytes cannot hold 8 + 16 + 32.
+        assert!(matches!(
+            &s.push(&[0, 0, 0, 55])[..],
+            [Unit::Malformed { reason, .. }] if reason.contains("must be 56..=")
+        ));
+        // 56 is an empty message: one whole record once all of it is there.
+        let mut s = Splitter::new(Lesson::Mac);
+        let mut record = vec![0, 0, 0, 56];
+        record.extend([0u8; 56]);
+        assert!(s.push(&record[..59]).is_empty());
+        assert_eq!(s.push(&record[59..]), vec![Unit::Record(record)]);
+    }
+
+    #[test]
     fn lesson1_passes_chunks_through() {
         let mut s = Splitter::new(Lesson::Plaintext);
         assert_eq!(s.push(b"hi"), vec![Unit::Chunk(b"hi".to_vec())]);
@@ -409,6 +451,14 @@ mod tests {
         let l3 = Lesson::CtrChannel.layout().unwrap();
         assert_eq!(l3.payload_range(30), 20..30);
         assert_eq!(l3.read_len(&[0, 0, 1, 2]), Some(258));
+        // Lesson 5: len(4) || seq(8) || nonce(16) || ciphertext || mac(32).
+        let l5 = Lesson::Mac.layout().unwrap();
+        assert_eq!(l5.seq_range(), 4..12);
+        assert_eq!(l5.nonce_range(), 12..28);
+        assert_eq!(l5.payload_range(4 + 56 + 5), 28..33);
+        assert_eq!(l5.tag_range(4 + 56 + 5), 33..65);
+        assert_eq!(l5.min_len(), 56);
+        assert_eq!("5".parse::<Lesson>(), Ok(Lesson::Mac));
         assert!("4".parse::<Lesson>().is_err());
     }
 }

@@ -7,12 +7,12 @@
 //!
 //! Four attacks, each aimed at a property a secure channel must have:
 //!
-//! | attack    | what Mallory does                              | weak lesson    | defence that stops it             |
-//! |-----------|------------------------------------------------|----------------|-----------------------------------|
-//! | `flip`    | XORs `amount=100` into `amount=900` in flight  | 3 (CTR)        | 9: the AEAD tag (integrity)       |
-//! | `replay`  | sends a client record to the server twice      | 3; 9 (random)  | 9 `--nonce counter` (sequence)    |
-//! | `reflect` | sends a client record back to the client       | 3 (one key)    | 9: a key per direction            |
-//! | `mitm`    | runs her own handshake with each side          | 9              | 10: the server signs (not yet)    |
+//! | attack    | what Mallory does                             | works on                     | stopped by                            |
+//! |-----------|-----------------------------------------------|------------------------------|---------------------------------------|
+//! | `flip`    | XORs `amount=100` into `amount=900` in flight | 3 (CTR)                      | 5: the HMAC; 9: the AEAD tag          |
+//! | `replay`  | sends a client record to the server twice     | 3; 5 `--no-seq-check`; 9 random nonces | 5: seq numbers; 9 `--nonce counter` |
+//! | `reflect` | sends a client record back to the client      | 3, 5 (same keys both ways)   | 9: a key per direction                |
+//! | `mitm`    | runs her own handshake with each side         | 9                            | 10: the server signs (not yet)        |
 //!
 //! `flip`, `replay` and `reflect` never need a key: Mallory cuts the stream
 //! into records exactly as Eve does (see `tap.rs`) and moves or edits whole
@@ -111,7 +111,7 @@ impl MalloryOptions {
             }
             (_, None) => {
                 return Err(Error::Usage(
-                    "this attack needs --lesson N (1, 2, 3 or 9) to find the records".into(),
+                    "this attack needs --lesson N (1, 2, 3, 5 or 9) to find the records".into(),
                 ));
             }
             (_, Some(lesson)) => lesson,
@@ -124,7 +124,7 @@ impl MalloryOptions {
         }
         if self.attack == Attack::Replay && (lesson == Lesson::Plaintext || self.record == 0) {
             return Err(Error::Usage(
-                "--attack replay needs records (lesson 2, 3 or 9) and --record 1 or more".into(),
+                "--attack replay needs records (lesson 2, 3, 5 or 9) and --record 1 or more".into(),
             ));
         }
         Ok(lesson)

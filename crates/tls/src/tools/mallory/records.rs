@@ -108,7 +108,8 @@ pub(super) fn flip(
     options: &MalloryOptions,
     here: &str,
 ) -> String {
-    // Where the (encrypted) message starts: after the prefix and the nonce.
+    // Where the (encrypted) message starts: after the prefix, the sequence
+    // number (lesson 5) and the nonce; it ends before any tag.
     let payload = match lesson.layout() {
         Some(layout) => layout.payload_range(bytes.len()),
         None => 0..bytes.len(),
@@ -209,6 +210,35 @@ mod tests {
             .unwrap()
             .apply_keystream(&mut plaintext);
         assert_eq!(plaintext, b"GET /transfer?to=bob&amount=900 HTTP/1.1");
+    }
+
+    #[test]
+    fn lesson5_flip_lands_in_the_ciphertext_after_seq_and_nonce() {
+        use crate::lesson05_mac::record::{RecordKeys, open, seal_with_nonce};
+        use crate::lesson05_mac::{ENC_KEY, MAC_KEY, NONCE_LEN, SEQ_LEN};
+        let keys = RecordKeys::new(ENC_KEY, MAC_KEY);
+        let request = b"GET /transfer?to=bob&amount=100 HTTP/1.1";
+        let mut payload = Vec::new();
+        seal_with_nonce(&keys, 0, &[0x42; NONCE_LEN], request, &mut payload).unwrap();
+        let mut record = (payload.len() as u32).to_be_bytes().to_vec();
+        record.extend(&payload);
+        let original = record.clone();
+        let mut opts = options(Attack::Flip, Some(Lesson::Mac));
+        opts.offset = DEFAULT_OFFSET;
+        let line = flip(&mut record, Lesson::Mac, &opts, "r");
+        // 4 + 8 + 16 + 21 = 49: the ciphertext of "amount=100", nothing else.
+        assert!(line.contains("FLIPPED wire bytes 49..59"), "{line}");
+        let changed: Vec<usize> = (0..record.len())
+            .filter(|&i| record[i] != original[i])
+            .collect();
+        assert_eq!(changed, [4 + SEQ_LEN + NONCE_LEN + 28]);
+        // Without the mac the edit would read amount=900 (lesson 4); with it,
+        // the receiver refuses the record.
+        let mut body = record[4..].to_vec();
+        assert!(matches!(
+            open(&keys, &mut body),
+            Err(crate::error::Error::BadMac)
+        ));
     }
 
     #[test]
