@@ -264,7 +264,10 @@ pub fn assert_usage_error(out: &Output, says: &str) {
     assert!(err.starts_with("error: "), "{err}");
     assert!(err.contains(says), "{err}");
     assert!(err.contains("--help"), "{err}");
-    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
 }
 
 /// Text of a byte buffer, for assertion messages.

@@ -201,8 +201,16 @@ fn eve_refuses_a_lesson_it_does_not_know_and_says_which_it_knows() {
 fn eve_usage_errors_name_the_argument_and_suggest_the_fix() {
     let out = run_client("eve", &[], b"");
     assert_usage_error(&out, "the following required arguments were not provided");
-    assert!(text(&out.stderr).contains("--lesson <N>"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--lesson <N>"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = run_client("eve", &["--lessen", "9"], b"");
     assert_usage_error(&out, "unexpected argument '--lessen'");
-    assert!(text(&out.stderr).contains("'--lesson'"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("'--lesson'"),
+        "{}",
+        text(&out.stderr)
+    );
 }
