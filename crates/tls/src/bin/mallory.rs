@@ -12,14 +12,16 @@
 //! ```
 //!
 //! The server prints `amount=900`. Against `9-echo-server` the same flip is
-//! refused (bad tag). `--attack mitm` reads lesson 9 in the clear.
+//! refused (bad tag). `--attack mitm` reads lesson 9 in the clear; against
+//! lesson 10 (`--lesson 10`) she cannot sign as the server and the client
+//! refuses her.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use tls::lesson09_encrypted_echo::nonce::NonceMode;
 use tls::runtime::cli::{exit_status, parse};
-use tls::tools::mallory::{self, Attack, DEFAULT_OFFSET, MalloryOptions, Rewrite};
+use tls::tools::mallory::{self, Attack, DEFAULT_OFFSET, ForgedSignature, MalloryOptions, Rewrite};
 use tls::tools::tap::Lesson;
 
 /// Mallory, the active attacker: flip, replay, reflect, or man-in-the-middle.
@@ -44,7 +46,8 @@ struct Cli {
     /// The attack to run.
     #[arg(long, value_enum)]
     attack: Attack,
-    /// Which lesson's wire format to expect: 1, 2, 3 or 9 (mitm: 9).
+    /// Which lesson's wire format to expect: 1, 2, 3, 9 or 10 (mitm: 9 or 10;
+    /// 9 if not given).
     #[arg(long, value_name = "N")]
     lesson: Option<Lesson>,
     /// flip: where the known text starts in each client message (21 is
@@ -67,6 +70,11 @@ struct Cli {
     /// is rewritten back, so the client sees what it sent).
     #[arg(long, value_name = "FROM:TO")]
     rewrite: Option<Rewrite>,
+    /// mitm on lesson 10: the signature to offer the client, since she
+    /// cannot make the server's: one by her own throwaway key, or the real
+    /// server's, which covers the keys of her session with the server.
+    #[arg(long, value_enum, default_value_t = ForgedSignature::Own)]
+    signature: ForgedSignature,
 }
 
 fn main() -> ExitCode {
@@ -80,6 +88,7 @@ fn main() -> ExitCode {
         record: cli.record,
         nonce: cli.nonce,
         rewrite: cli.rewrite,
+        signature: cli.signature,
     };
     exit_status("mallory", mallory::run(&cli.listen, &cli.upstream, options))
 }

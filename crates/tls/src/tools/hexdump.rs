@@ -36,6 +36,8 @@ pub enum Kind {
     Length,
     /// A public key sent in the clear.
     PublicKey,
+    /// A signature sent in the clear (lesson 10).
+    Signature,
     /// A nonce.
     Nonce,
     /// Encrypted bytes.
@@ -55,6 +57,7 @@ impl Kind {
         match self {
             Kind::Length => "36",      // cyan
             Kind::PublicKey => "32",   // green
+            Kind::Signature => "34",   // blue
             Kind::Nonce => "33",       // yellow
             Kind::Ciphertext => "31",  // red
             Kind::Tag => "35",         // magenta
