@@ -44,7 +44,8 @@ fn genkey(cli: &Cli) -> tls::Result<()> {
     // Stdout carries only the public key, so `> server.pub` saves just that.
     println!("{}", identity.public_key());
     tls::status!(
-        "wrote the secret key to {} (keep it private); the public key above is for clients (--server-key)",
+        "wrote the secret key to {} (keep it private); give clients the public key \
+         printed on stdout (--server-key)",
         cli.out.display()
     );
     Ok(())
