@@ -272,6 +272,31 @@ fn key_mistakes_end_with_one_clear_line() {
     let _ = fs::remove_file(&secret);
 }
 
+/// Still broken in lesson 10: nothing marks the end of a conversation, so
+/// a connection cut between two records (by the client, or by Mallory)
+/// looks exactly like a goodbye.
+#[test]
+fn a_cut_between_records_looks_like_a_goodbye() {
+    use std::net::TcpStream;
+    use tls::lesson09_encrypted_echo::nonce::NonceMode;
+    use tls::lesson10_authentication::channel;
+    use tls::lesson10_authentication::identity::ServerPublicKey;
+    use tls::runtime::message::{MessageReader, MessageWriter};
+    use tls::runtime::socket::Socket;
+    let (server, public) = server("cut", &[]);
+    let trusted = ServerPublicKey::from_arg(&public).unwrap();
+    let stream = TcpStream::connect(&server.addr).unwrap();
+    let (mut reader, mut writer, _) =
+        channel::connect(Socket::new(stream), &trusted, NonceMode::Random).unwrap();
+    writer.write_message(b"pay bob 100").unwrap();
+    assert_eq!(reader.read_message().unwrap(), Some(&b"pay bob 100"[..]));
+    // "...and then pay carol 50" never arrives: the wire is cut here.
+    drop((reader, writer));
+    assert!(server.wait_stdout("client disconnected", 1));
+    assert_eq!(server.printed_messages(), ["pay bob 100"]);
+    assert!(!server.stderr().contains("dropped"), "{}", server.stderr());
+}
+
 // ---------------------------------------------------------------- mallory
 
 /// `10-echo-server` with Mallory in front, and the key the client trusts.

@@ -283,6 +283,22 @@ mod tests {
     }
 
     #[test]
+    fn anyone_with_the_public_key_can_check_a_captured_handshake() {
+        // Eve holds the two public keys and the signature off the wire, and
+        // the server's public key (it is public). She can tell WHICH server
+        // this was; she learns nothing that helps her decrypt.
+        let identity = ServerIdentity::generate().unwrap();
+        let (answer, _) = server_answer(&identity);
+        let client_public = client().public_key();
+        let (server_public, signature) = answer.split_at(PUBLIC_KEY_LEN);
+        let message = signed_message(&client_public, server_public.try_into().unwrap());
+        let signature: [u8; SIGNATURE_LEN] = signature.try_into().unwrap();
+        identity.public_key().verify(&message, &signature).unwrap();
+        let another_server = ServerIdentity::generate().unwrap().public_key();
+        assert!(another_server.verify(&message, &signature).is_err());
+    }
+
+    #[test]
     fn signed_message_is_client_key_then_server_key() {
         let message = signed_message(&[1; 32], &[2; 32]);
         assert_eq!(message[..32], [1; 32]);
