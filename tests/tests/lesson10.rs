@@ -430,6 +430,8 @@ fn replay_is_caught_by_counter_nonces() {
         "{}",
         server.stderr()
     );
+    // The first copy was genuine and served; the second never was.
+    assert!(server.wait_stdout("pay bob 100", 1));
     assert_eq!(server.printed_messages(), ["pay bob 100"]);
     assert!(!out.status.success());
     assert_eq!(text(&out.stdout), "pay bob 100\n");

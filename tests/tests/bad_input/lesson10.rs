@@ -201,6 +201,7 @@ fn l10_replayed_record_with_counter_nonces() {
     assert_eq!(peer.read_echo().as_deref(), Some(&b"pay bob 100"[..]));
     peer.send(&record);
     assert_dropped_with(&server, peer.me, "(wanted counter 1)");
+    assert!(server.wait_stdout("pay bob 100", 1));
     assert_eq!(server.printed_messages(), ["pay bob 100"]);
     still_serving(&mut server, &key, &counter);
 }
