@@ -1,4 +1,5 @@
--- lesson9.lua: a Wireshark dissector for the lesson 9 encrypted echo.
+-- lesson9.lua: a Wireshark dissector for the lesson 9 encrypted echo, and
+-- for lesson 10 (the same records, plus the server's signature).
 --
 -- Load it for one run:
 --   tshark -X lua_script:lessons/wireshark/lesson9.lua -r capture.pcap -V
@@ -10,6 +11,8 @@
 -- the client):
 --
 --   first 32 bytes     the sender's X25519 public key, in the clear
+--   lesson 10 only,    the server's Ed25519 signature over
+--   server side: 64    client_pub || server_pub (preference "signed")
 --   then, repeated     len (u16 big-endian) = 12 + N + 16
 --                      nonce (12 bytes)
 --                      ChaCha20 ciphertext (N bytes)
@@ -21,8 +24,14 @@
 --
 -- It cannot decrypt: that takes the keys, which only the two ends have
 -- (or a --keylog file; `eve --keylog` prints the plaintext).
+--
+-- Lesson 10 runs on the same port, so the dissector cannot tell the two
+-- apart by looking: switch the "signed" preference on for a lesson 10
+-- capture (tshark: -o lesson9.signed:TRUE; Wireshark: Edit > Preferences >
+-- Protocols > LESSON9).
 
 local PUBLIC_KEY_LEN = 32
+local SIGNATURE_LEN = 64
 local LEN_PREFIX = 2
 local NONCE_LEN = 12
 local TAG_LEN = 16
@@ -33,6 +42,8 @@ local lesson9 = Proto("lesson9", "Lesson 9 encrypted echo (X25519 + ChaCha20-Pol
 local f_direction  = ProtoField.string("lesson9.direction", "Direction")
 local f_client_key = ProtoField.bytes("lesson9.client_public", "Client X25519 public key")
 local f_server_key = ProtoField.bytes("lesson9.server_public", "Server X25519 public key")
+local f_signature  = ProtoField.bytes("lesson9.signature",
+                                      "Server Ed25519 signature over client_pub || server_pub")
 local f_record     = ProtoField.bytes("lesson9.record", "Record")
 local f_length     = ProtoField.uint16("lesson9.length", "Length", base.DEC)
 local f_nonce      = ProtoField.bytes("lesson9.nonce", "Nonce")
@@ -41,7 +52,7 @@ local f_ct_len     = ProtoField.uint16("lesson9.ciphertext_len", "Ciphertext len
 local f_tag        = ProtoField.bytes("lesson9.tag", "Poly1305 tag")
 
 lesson9.fields = {
-    f_direction, f_client_key, f_server_key, f_record,
+    f_direction, f_client_key, f_server_key, f_signature, f_record,
     f_length, f_nonce, f_ciphertext, f_ct_len, f_tag,
 }
 
@@ -50,15 +61,19 @@ local e_short = ProtoExpert.new("lesson9.short", "Record length below nonce + ta
 lesson9.experts = { e_short }
 
 lesson9.prefs.port = Pref.uint("Server TCP port", 7878, "The port the lesson 9 server listens on")
+lesson9.prefs.signed = Pref.bool("Lesson 10: the server signs its handshake", false,
+    "Lesson 10: the server's public key is followed by a 64-byte Ed25519 signature")
 
 local f_tcp_stream = Field.new("tcp.stream")
 
--- Which direction of which TCP stream has already shown its public key.
-local key_seen = {}
+-- What comes next in each direction of each TCP stream: the public key,
+-- the signature (lesson 10, server side), or records.
+local KEY, SIGNATURE, RECORDS = 0, 1, 2
+local next_part = {}
 -- For each dissector call (stream, direction, frame, where the bytes sit),
--- whether it started with the public key. Wireshark dissects a frame again
--- whenever it is clicked; this makes the second look agree with the first.
-local starts_with_key = {}
+-- what it started with. Wireshark dissects a frame again whenever it is
+-- clicked; this makes the second look agree with the first.
+local call_starts = {}
 -- The last frame whose Info column we wrote, to append instead of replace.
 local info_frame = -1
 
@@ -111,20 +126,20 @@ function lesson9.dissector(tvb, pinfo, tree)
     subtree:add(f_direction, direction):set_generated()
     local offset = 0
 
-    -- The first 32 bytes of each direction are the sender's public key.
-    local is_key = starts_with_key[call]
-    if is_key == nil then
-        is_key = not key_seen[side]
+    local part = call_starts[call]
+    if part == nil then
+        part = next_part[side] or KEY
+        call_starts[call] = part
     end
-    if is_key then
+
+    -- The first 32 bytes of each direction are the sender's public key.
+    if part == KEY then
         if total < PUBLIC_KEY_LEN then
             -- Not all of it yet: ask TCP for the rest, then come back.
             pinfo.desegment_offset = 0
             pinfo.desegment_len = PUBLIC_KEY_LEN - total
             return total
         end
-        starts_with_key[call] = true
-        key_seen[side] = true
         if from_client then
             subtree:add(f_client_key, tvb(0, PUBLIC_KEY_LEN))
             set_info(pinfo, "Client public key")
@@ -133,8 +148,28 @@ function lesson9.dissector(tvb, pinfo, tree)
             set_info(pinfo, "Server public key")
         end
         offset = PUBLIC_KEY_LEN
-    else
-        starts_with_key[call] = false
+        -- Lesson 10: the server's key is followed by its signature.
+        if lesson9.prefs.signed and not from_client then
+            part = SIGNATURE
+        else
+            part = RECORDS
+        end
+        next_part[side] = part
+    end
+
+    -- Lesson 10: 64 bytes of Ed25519 signature, in the clear.
+    if part == SIGNATURE and offset < total then
+        local remaining = total - offset
+        if remaining < SIGNATURE_LEN then
+            pinfo.desegment_offset = offset
+            pinfo.desegment_len = SIGNATURE_LEN - remaining
+            return total
+        end
+        subtree:add(f_signature, tvb(offset, SIGNATURE_LEN))
+        set_info(pinfo, "Server signature")
+        offset = offset + SIGNATURE_LEN
+        part = RECORDS
+        next_part[side] = part
     end
 
     -- Then records, as many as this data holds.
@@ -164,8 +199,8 @@ function lesson9.dissector(tvb, pinfo, tree)
 end
 
 function lesson9.init()
-    key_seen = {}
-    starts_with_key = {}
+    next_part = {}
+    call_starts = {}
     info_frame = -1
 end
 

@@ -6,7 +6,8 @@
 //! | flip    | lesson 3 (CTR, no tag)    | lesson 9: bad tag, dropped         |
 //! | replay  | lesson 3; lesson 9 random | lesson 9 `--nonce counter`         |
 //! | reflect | lesson 3 (one shared key) | lesson 9: a key per direction      |
-//! | mitm    | lesson 9 (no auth)        | lesson 10, not written yet; here:  |
+//! | mitm    | lesson 9 (no auth)        | lesson 10: the signature check     |
+//! |         |                           | (`tests/tests/lesson10.rs`); here: |
 //! |         |                           | the key logs show two sessions     |
 
 use std::fs;

@@ -109,6 +109,29 @@ pub enum Error {
     /// A request that cannot work: flags that parse but do not fit together
     /// (Eve and Mallory), or an attack aimed past the end of a message.
     Usage(String),
+    /// Lesson 10: the server's Ed25519 signature over `client_pub ||
+    /// server_pub` does not verify under the key the client trusts. Either
+    /// the server is not the one we were told about, or someone in the
+    /// middle swapped a public key. Says nothing more, like [`Error::Decrypt`].
+    BadSignature,
+    /// Lesson 10: the server sent its public key but no signature after it,
+    /// before the deadline or before hanging up: not a lesson 10 server.
+    NoSignature,
+    /// Lesson 10: a key file could not be created, opened or read.
+    KeyFile {
+        /// The file as the user named it.
+        path: String,
+        /// Why the operating system said no.
+        source: io::Error,
+    },
+    /// Lesson 10: a key (in a file or on the command line) is not what it
+    /// should be: not 64 hex digits, or not a usable Ed25519 public key.
+    BadKey {
+        /// Where the key came from: `key file server.key`, `--server-key 12ab`.
+        origin: String,
+        /// What is wrong with it.
+        why: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -153,6 +176,22 @@ impl fmt::Display for Error {
             Error::Connect { addr, source } => write!(f, "cannot connect to {addr}: {source}"),
             Error::KeyLog { path, source } => write!(f, "key log {path}: {source}"),
             Error::Usage(why) => f.write_str(why),
+            Error::BadSignature => f.write_str(
+                "server signature check failed: the handshake was not signed by the server key \
+                 you trust; someone may be in the middle (connection refused)",
+            ),
+            Error::NoSignature => f.write_str(
+                "the server sent no signature after its public key \
+                 (is another lesson's server listening there?)",
+            ),
+            Error::KeyFile { path, source } if source.kind() == io::ErrorKind::AlreadyExists => {
+                write!(
+                    f,
+                    "key file {path} already exists; refusing to overwrite it"
+                )
+            }
+            Error::KeyFile { path, source } => write!(f, "key file {path}: {source}"),
+            Error::BadKey { origin, why } => write!(f, "{origin}: {why}"),
         }
     }
 }
@@ -162,7 +201,7 @@ impl std::error::Error for Error {
         match self {
             Error::Io(e) => Some(e),
             Error::Listen { source, .. } | Error::Connect { source, .. } => Some(source),
-            Error::KeyLog { source, .. } => Some(source),
+            Error::KeyLog { source, .. } | Error::KeyFile { source, .. } => Some(source),
             Error::WithHint(e, _) => Some(e),
             _ => None,
         }

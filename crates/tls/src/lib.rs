@@ -29,6 +29,9 @@
 //! - [`lesson09_encrypted_echo`]: lessons 7 and 8 plus ChaCha20-Poly1305
 //!   records (`len(u16) || nonce(12) || ciphertext || tag(16)`): the
 //!   encrypted echo, still unauthenticated.
+//! - [`lesson10_authentication`]: the server signs `client_pub || server_pub`
+//!   with its Ed25519 key; the client refuses a handshake that does not
+//!   verify, so Mallory's man in the middle is caught.
 //!
 //! Beside the lessons:
 //!
@@ -67,6 +70,7 @@ pub mod lesson06_aead;
 pub mod lesson07_key_exchange;
 pub mod lesson08_key_split;
 pub mod lesson09_encrypted_echo;
+pub mod lesson10_authentication;
 
 pub mod tools;
 
@@ -92,4 +96,29 @@ pub fn hex(bytes: &[u8]) -> String {
 pub fn short_hex(bytes: &[u8]) -> String {
     let head = bytes.get(..8).unwrap_or(bytes);
     format!("{}...", hex(head))
+}
+
+/// Decodes exactly `N` bytes from `2 * N` hex digits (either case), or
+/// `None` if `text` is anything else: the inverse of [`hex`].
+pub fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    let digits = text.as_bytes();
+    if digits.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let [high, low] = pair else { return None };
+        *byte = (nibble(*high)? << 4) | nibble(*low)?;
+    }
+    Some(out)
+}
+
+/// The value of one hex digit (either case).
+fn nibble(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
 }

@@ -9,6 +9,10 @@
 //! the test independent of capture privileges and of how the kernel
 //! happened to segment a live connection.
 //!
+//! Lesson 10 runs on the same port with the same records; the dissector's
+//! `signed` preference makes it read the server's 64-byte signature after
+//! its public key. That is checked here too.
+//!
 //! Needs `tshark` (Debian: `apt-get install -y tshark`). Without it the test
 //! fails and says so: a dissector nobody ran is not tested.
 
@@ -21,6 +25,8 @@ use tls::lesson07_key_exchange::Handshake;
 use tls::lesson08_key_split::{Role, SessionKeys};
 use tls::lesson09_encrypted_echo::channel::SecureWriter;
 use tls::lesson09_encrypted_echo::nonce::NonceMode;
+use tls::lesson10_authentication::handshake::signed_message;
+use tls::lesson10_authentication::identity::ServerIdentity;
 
 const CLIENT_PORT: u16 = 51_000;
 
@@ -232,6 +238,7 @@ fn tshark_fields(capture: &Path, extra: &[&str]) -> Vec<Vec<String>> {
         "lesson9.nonce",
         "lesson9.ciphertext_len",
         "lesson9.tag",
+        "lesson9.signature",
     ] {
         cmd.args(["-e", field]);
     }
@@ -350,4 +357,81 @@ fn without_the_dissector_the_port_is_just_tcp() {
     assert!(out.status.success());
     assert!(!text.contains("lesson9"), "{text}");
     assert!(text.contains("eth:ethertype:ip:tcp"), "{text}");
+}
+
+// -------------------------------------------------------------- lesson 10
+
+/// Lesson 10 on the wire: lesson 9's session, plus the server's signature
+/// over both public keys right after its own key.
+fn signed_session(messages: &[&[u8]]) -> (Session, [u8; 64]) {
+    let s = session(messages);
+    let identity = ServerIdentity::generate().unwrap();
+    let signature = identity.sign(&signed_message(&s.client_public, &s.server_public));
+    (s, signature)
+}
+
+/// The server's answer (its key, then its signature) cut at `cut`: inside
+/// the signature, between the two, or not at all (`cut` = 96). Frames 4 to
+/// 8: client key, the answer in one or two segments, record A, echo A.
+fn write_signed_capture(path: &Path, s: &Session, signature: &[u8; 64], cut: usize) {
+    let mut cap = Capture::new(7878);
+    let answer = [s.server_public.as_slice(), signature].concat();
+    cap.data(true, &s.client_public); // 4: client key
+    cap.data(false, &answer[..cut]); // 5: key (and maybe some signature)
+    if cut < answer.len() {
+        cap.data(false, &answer[cut..]); // 6: the rest
+    }
+    cap.data(true, &s.c2s[0].bytes); // 6 or 7: record A
+    cap.data(false, &s.s2c[0].bytes); // 7 or 8: echo A
+    fs::write(path, cap.bytes).unwrap();
+}
+
+#[test]
+fn dissector_shows_the_lesson10_signature_with_the_signed_preference() {
+    for cut in [52, 32, 96] {
+        let (s, signature) = signed_session(&[b"hello secret world"]);
+        let path = temp(&format!("lesson10-{cut}"));
+        write_signed_capture(&path, &s, &signature, cut);
+        let rows = tshark_fields(&path, &["-o", "lesson9.signed:TRUE"]);
+        let _ = fs::remove_file(&path);
+        let (a, echo) = (&s.c2s[0], &s.s2c[0]);
+        assert_eq!(frame(&rows, 4)[1], tls::hex(&s.client_public), "cut {cut}");
+        assert_eq!(frame(&rows, 4)[7], "", "the client sends no signature");
+        assert_eq!(frame(&rows, 5)[2], tls::hex(&s.server_public), "cut {cut}");
+        // The signature appears once, in the segment that completes it.
+        let (signature_frame, record_frame) = if cut < 96 {
+            assert_eq!(frame(&rows, 5)[7], "", "cut {cut}: not complete yet");
+            (6, 7)
+        } else {
+            (5, 6)
+        };
+        assert_eq!(
+            frame(&rows, signature_frame)[7],
+            tls::hex(&signature),
+            "cut {cut}"
+        );
+        let signatures = rows.iter().filter(|row| !row[7].is_empty()).count();
+        assert_eq!(signatures, 1, "cut {cut}: {rows:?}");
+        // After the signature, lesson 9 records as before, both ways.
+        for (n, record) in [(record_frame, a), (record_frame + 1, echo)] {
+            let row = frame(&rows, n);
+            assert_eq!(row[3], record.len_field().to_string(), "cut {cut}");
+            assert_eq!(row[4], record.nonce_hex(), "cut {cut}");
+            assert_eq!(row[6], record.tag_hex(), "cut {cut}");
+        }
+    }
+}
+
+/// Without the preference the same capture reads as lesson 9: the
+/// signature is taken for a record, so no signature field appears. The
+/// preference is what the fields above depend on.
+#[test]
+fn without_the_signed_preference_there_is_no_signature_field() {
+    let (s, signature) = signed_session(&[b"hello"]);
+    let path = temp("lesson10-unsigned");
+    write_signed_capture(&path, &s, &signature, 32);
+    let rows = tshark_fields(&path, &[]);
+    let _ = fs::remove_file(&path);
+    assert!(rows.iter().all(|row| row[7].is_empty()), "{rows:?}");
+    assert_eq!(frame(&rows, 5)[2], tls::hex(&s.server_public));
 }

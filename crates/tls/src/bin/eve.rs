@@ -26,7 +26,8 @@ use tls::tools::tap::Lesson;
 ///
 /// Start the lesson's server, then `eve --lesson N`, then point the client at
 /// eve (`--addr 127.0.0.1:7879`). Each record is printed field by field
-/// (length, nonce, ciphertext, tag; lesson 9 also shows the public keys).
+/// (length, nonce, ciphertext, tag; lesson 9 also shows the public keys,
+/// lesson 10 the server's signature too).
 #[derive(Parser, Debug)]
 #[command(name = "eve", version, verbatim_doc_comment)]
 struct Cli {
@@ -41,10 +42,10 @@ struct Cli {
     /// Address of the real server.
     #[arg(long, value_name = "HOST:PORT", default_value = tls::DEFAULT_ADDR)]
     upstream: String,
-    /// Which lesson's wire format to expect: 1, 2, 3, 5 or 9.
+    /// Which lesson's wire format to expect: 1, 2, 3, 5, 9 or 10.
     #[arg(long, value_name = "N")]
     lesson: Lesson,
-    /// Lesson 9 key log (from `--keylog` on the server or client): decrypt
+    /// Lesson 9 or 10 key log (from `--keylog` on the server or client): decrypt
     /// and print the plaintext beside each record.
     #[arg(long, value_name = "FILE")]
     keylog: Option<PathBuf>,

@@ -13,14 +13,16 @@
 //!
 //! The server prints `amount=900`. Against `5-mac-echo-server` (with
 //! `--lesson 5`) the same flip is refused (bad mac), and against
-//! `9-echo-server` (bad tag). `--attack mitm` reads lesson 9 in the clear.
+//! `9-echo-server` (bad tag). `--attack mitm` reads lesson 9 in the clear;
+//! against lesson 10 (`--lesson 10`) she cannot sign as the server and the
+//! client refuses her.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use tls::lesson09_encrypted_echo::nonce::NonceMode;
 use tls::runtime::cli::{exit_status, parse};
-use tls::tools::mallory::{self, Attack, DEFAULT_OFFSET, MalloryOptions, Rewrite};
+use tls::tools::mallory::{self, Attack, DEFAULT_OFFSET, ForgedSignature, MalloryOptions, Rewrite};
 use tls::tools::tap::Lesson;
 
 /// Mallory, the active attacker: flip, replay, reflect, or man-in-the-middle.
@@ -45,7 +47,8 @@ struct Cli {
     /// The attack to run.
     #[arg(long, value_enum)]
     attack: Attack,
-    /// Which lesson's wire format to expect: 1, 2, 3, 5 or 9 (mitm: 9).
+    /// Which lesson's wire format to expect: 1, 2, 3, 5, 9 or 10 (mitm: 9 or
+    /// 10; 9 if not given).
     #[arg(long, value_name = "N")]
     lesson: Option<Lesson>,
     /// flip: where the known text starts in each client message (21 is
@@ -68,6 +71,11 @@ struct Cli {
     /// is rewritten back, so the client sees what it sent).
     #[arg(long, value_name = "FROM:TO")]
     rewrite: Option<Rewrite>,
+    /// mitm on lesson 10: the signature to offer the client, since she
+    /// cannot make the server's: one by her own throwaway key, or the real
+    /// server's, which covers the keys of her session with the server.
+    #[arg(long, value_enum, default_value_t = ForgedSignature::Own)]
+    signature: ForgedSignature,
 }
 
 fn main() -> ExitCode {
@@ -81,6 +89,7 @@ fn main() -> ExitCode {
         record: cli.record,
         nonce: cli.nonce,
         rewrite: cli.rewrite,
+        signature: cli.signature,
     };
     exit_status("mallory", mallory::run(&cli.listen, &cli.upstream, options))
 }

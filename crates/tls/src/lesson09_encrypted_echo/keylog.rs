@@ -131,10 +131,10 @@ pub fn find(log: &str, client_public: &[u8; PUBLIC_KEY_LEN]) -> Option<LoggedKey
         let (Some(label), Some(id), Some(key)) = (words.next(), words.next(), words.next()) else {
             continue;
         };
-        if unhex::<PUBLIC_KEY_LEN>(id).as_ref() != Some(client_public) {
+        if crate::unhex::<PUBLIC_KEY_LEN>(id).as_ref() != Some(client_public) {
             continue;
         }
-        let Some(key) = unhex::<KEY_LEN>(key) else {
+        let Some(key) = crate::unhex::<KEY_LEN>(key) else {
             continue;
         };
         match label {
@@ -159,30 +159,6 @@ pub fn lookup(path: &Path, client_public: &[u8; PUBLIC_KEY_LEN]) -> Result<Optio
     }
 }
 
-/// Decodes exactly `N` bytes of hex, or `None` if `text` is anything else.
-fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
-    let digits = text.as_bytes();
-    if digits.len() != 2 * N {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
-        let [high, low] = pair else { return None };
-        *byte = (nibble(*high)? << 4) | nibble(*low)?;
-    }
-    Some(out)
-}
-
-/// The value of one hex digit (either case).
-fn nibble(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,7 +180,7 @@ mod tests {
         text.push_str(&format_lines(&[1; 32], &[2; 32], &[3; 32]));
         text.push_str("LESSON9_C2S 0101 é\n");
         assert_eq!(find(&text, &[1; 32]).unwrap().c2s, Some([2; 32]));
-        assert_eq!(unhex::<1>("é"), None);
-        assert_eq!(unhex::<1>("+1"), None);
+        assert_eq!(crate::unhex::<1>("é"), None);
+        assert_eq!(crate::unhex::<1>("+1"), None);
     }
 }

@@ -17,7 +17,10 @@
 //!   counting 0, 1, 2 in each direction) and its 32-byte mac;
 //! - lesson 9: two public keys, then length, nonce, ciphertext and tag, and
 //!   nothing she can decrypt, *unless* someone hands her a key log
-//!   (`--keylog`), in which case the plaintext appears beside each record.
+//!   (`--keylog`), in which case the plaintext appears beside each record;
+//! - lesson 10: the same, plus the server's Ed25519 signature over both
+//!   public keys. It is public on purpose: it proves who the server is, and
+//!   tells Eve nothing about the traffic.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -107,8 +110,8 @@ impl View {
         View {
             id,
             options: Arc::clone(options),
-            c2s: Splitter::new(options.lesson),
-            s2c: Splitter::new(options.lesson),
+            c2s: Splitter::for_direction(options.lesson, Direction::ClientToServer),
+            s2c: Splitter::for_direction(options.lesson, Direction::ServerToClient),
             records: [0; 2],
             client_public: None,
             keys: None,
@@ -170,6 +173,15 @@ impl View {
                     .with_note("sent in the clear; useless without the matching secret");
                 hexdump::render(&heading, &[field], &style)
             }
+            Unit::Signature(signature) => {
+                let heading =
+                    format!("#{id} {direction}  {lesson} handshake: server's Ed25519 signature");
+                let field = Field::new("signature", Kind::Signature, signature).with_note(
+                    "the server's Ed25519 signature over client key || server key; \
+                     public, and it proves only who signed",
+                );
+                hexdump::render(&heading, &[field], &style)
+            }
             Unit::Record(bytes) => {
                 let slot = usize::from(direction == Direction::ServerToClient);
                 self.records[slot] += 1;
@@ -201,10 +213,13 @@ impl View {
         }
     }
 
-    /// With a key log, lesson 9 records are decrypted for display.
+    /// With a key log, lesson 9 (and 10) records are decrypted for display.
     fn decrypt(&mut self, direction: Direction, record_bytes: &[u8]) -> Option<Decrypted> {
         let path = self.options.keylog.clone()?;
-        if self.options.lesson != Lesson::EncryptedEcho {
+        if !matches!(
+            self.options.lesson,
+            Lesson::EncryptedEcho | Lesson::Authentication
+        ) {
             return None;
         }
         let client_public = self.client_public?;
@@ -386,6 +401,41 @@ mod tests {
         );
         assert_eq!(fields[1].note.as_deref(), Some("= 2"));
         assert_eq!(fields[4].bytes, &[0xcc; 32]);
+    }
+
+    #[test]
+    fn lesson10_shows_the_signature_as_its_own_field() {
+        let options = Arc::new(EveOptions {
+            lesson: Lesson::Authentication,
+            keylog: None,
+            style: Style::plain(),
+        });
+        let mut view = View::new(1, &options);
+        let mut wire = vec![0x11; 32];
+        wire.extend([0x22; 64]);
+        let text = view.observe(Direction::ServerToClient, &wire);
+        assert!(
+            text.contains("lesson 10 handshake: server's X25519 public key"),
+            "{text}"
+        );
+        assert!(
+            text.contains("lesson 10 handshake: server's Ed25519 signature"),
+            "{text}"
+        );
+        assert!(text.contains("  signature "), "{text}");
+        assert!(
+            text.contains("Ed25519 signature over client key || server key"),
+            "{text}"
+        );
+        // 64 bytes: four full lines of hex.
+        assert_eq!(
+            text.matches("22 22 22 22 22 22 22 22 22 22 22 22 22 22 22 22")
+                .count(),
+            4
+        );
+        // The client's direction has no signature.
+        let text = view.observe(Direction::ClientToServer, &[0x33; 32]);
+        assert!(!text.contains("signature"), "{text}");
     }
 
     #[test]

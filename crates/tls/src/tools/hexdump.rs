@@ -57,6 +57,8 @@ pub enum Kind {
     PublicKey,
     /// A record sequence number, sent in the clear (lesson 5).
     Sequence,
+    /// A signature sent in the clear (lesson 10).
+    Signature,
     /// A nonce.
     Nonce,
     /// Encrypted bytes.
@@ -77,6 +79,7 @@ impl Kind {
             Kind::Length => "36",      // cyan
             Kind::PublicKey => "32",   // green
             Kind::Sequence => "34",    // blue
+            Kind::Signature => "94",   // bright blue
             Kind::Nonce => "33",       // yellow
             Kind::Ciphertext => "31",  // red
             Kind::Tag => "35",         // magenta

@@ -15,6 +15,8 @@
 //! lesson 5   len(u32 BE) || seq(8) || nonce(16) || ciphertext || mac(32)
 //! lesson 9   public key (32), once per direction, then
 //!            len(u16 BE) || nonce(12) || ChaCha20 ciphertext || tag(16)
+//! lesson 10  as lesson 9, but the server's direction opens with its public
+//!            key (32) AND an Ed25519 signature (64); then lesson 9 records
 //! ```
 //!
 //! The splitter only *reads* the format; it never needs a key. A length it
@@ -31,6 +33,7 @@ use crate::lesson03_ctr_channel;
 use crate::lesson05_mac;
 use crate::lesson07_key_exchange::PUBLIC_KEY_LEN;
 use crate::lesson09_encrypted_echo::record as lesson09_record;
+use crate::lesson10_authentication::handshake::SIGNATURE_LEN;
 
 /// The lessons whose wire format the tools understand, named after their
 /// texts in `lessons/` and modules in the library.
@@ -49,6 +52,9 @@ pub enum Lesson {
     /// Lesson 9, `lesson09_encrypted_echo`: X25519 handshake, then
     /// ChaCha20-Poly1305 records.
     EncryptedEcho,
+    /// Lesson 10, `lesson10_authentication`: lesson 9 with the server's
+    /// Ed25519 signature after its public key.
+    Authentication,
 }
 
 impl Lesson {
@@ -60,6 +66,7 @@ impl Lesson {
             Lesson::CtrChannel => 3,
             Lesson::Mac => 5,
             Lesson::EncryptedEcho => 9,
+            Lesson::Authentication => 10,
         }
     }
 
@@ -89,7 +96,8 @@ impl Lesson {
                 tag: lesson05_mac::TAG_LEN,
                 max_len: lesson02_records::MAX_PAYLOAD_LEN,
             }),
-            Lesson::EncryptedEcho => Some(Layout {
+            // Lesson 10 changed the handshake, not the records.
+            Lesson::EncryptedEcho | Lesson::Authentication => Some(Layout {
                 prefix: lesson09_record::PREFIX_LEN,
                 seq: 0,
                 nonce: lesson09_record::NONCE_LEN,
@@ -99,9 +107,14 @@ impl Lesson {
         }
     }
 
-    /// Lesson 9 opens each direction with a public key.
+    /// Lessons 9 and 10 open each direction with a public key.
     pub fn has_handshake(self) -> bool {
-        self == Lesson::EncryptedEcho
+        matches!(self, Lesson::EncryptedEcho | Lesson::Authentication)
+    }
+
+    /// Lesson 10: the server's public key is followed by its signature.
+    pub fn has_signature(self, direction: Direction) -> bool {
+        self == Lesson::Authentication && direction == Direction::ServerToClient
     }
 }
 
@@ -114,7 +127,7 @@ impl fmt::Display for Lesson {
 impl FromStr for Lesson {
     type Err = String;
 
-    /// `"1"`, `"2"`, `"3"`, `"5"` or `"9"`, as typed after `--lesson`.
+    /// `"1"`, `"2"`, `"3"`, `"5"`, `"9"` or `"10"`, as typed after `--lesson`.
     fn from_str(s: &str) -> Result<Lesson, String> {
         match s.trim() {
             "1" => Ok(Lesson::Plaintext),
@@ -122,8 +135,9 @@ impl FromStr for Lesson {
             "3" => Ok(Lesson::CtrChannel),
             "5" => Ok(Lesson::Mac),
             "9" => Ok(Lesson::EncryptedEcho),
+            "10" => Ok(Lesson::Authentication),
             other => Err(format!(
-                "the tools understand lessons 1, 2, 3, 5 and 9, not {other:?}"
+                "the tools understand lessons 1, 2, 3, 5, 9 and 10, not {other:?}"
             )),
         }
     }
@@ -212,6 +226,9 @@ pub enum Unit {
     Chunk(Vec<u8>),
     /// Lesson 9: the 32-byte public key that opens the direction.
     PublicKey(Vec<u8>),
+    /// Lesson 10: the server's 64-byte Ed25519 signature over both public
+    /// keys, right after its own key.
+    Signature(Vec<u8>),
     /// A whole record, length prefix included.
     Record(Vec<u8>),
     /// Bytes that cannot be a record; the reason says why.
@@ -227,7 +244,7 @@ impl Unit {
     /// The unit's bytes, exactly as they were on the wire.
     pub fn bytes(&self) -> &[u8] {
         match self {
-            Unit::Chunk(b) | Unit::PublicKey(b) | Unit::Record(b) => b,
+            Unit::Chunk(b) | Unit::PublicKey(b) | Unit::Signature(b) | Unit::Record(b) => b,
             Unit::Malformed { bytes, .. } => bytes,
         }
     }
@@ -238,6 +255,8 @@ impl Unit {
 enum State {
     /// Lesson 9, before the public key has fully arrived.
     Handshake,
+    /// Lesson 10, server to client: the key is in, the signature is next.
+    Signature,
     /// Cutting records.
     Records,
     /// No framing (lesson 1), or framing was lost: pass chunks through.
@@ -248,14 +267,23 @@ enum State {
 #[derive(Debug)]
 pub struct Splitter {
     layout: Option<Layout>,
+    // Lesson 10's server direction: a signature follows the public key.
+    signed: bool,
     state: State,
     // Bytes received but not yet part of a complete unit.
     pending: Vec<u8>,
 }
 
 impl Splitter {
-    /// A splitter at the very start of a stream of `lesson`.
+    /// A splitter at the very start of the client's stream of `lesson`
+    /// (in lessons 1-9 both directions look alike; see
+    /// [`Splitter::for_direction`] for lesson 10).
     pub fn new(lesson: Lesson) -> Splitter {
+        Splitter::for_direction(lesson, Direction::ClientToServer)
+    }
+
+    /// A splitter at the very start of one direction of `lesson`.
+    pub fn for_direction(lesson: Lesson, direction: Direction) -> Splitter {
         let state = match (lesson.layout(), lesson.has_handshake()) {
             (None, _) => State::Raw,
             (Some(_), true) => State::Handshake,
@@ -263,6 +291,7 @@ impl Splitter {
         };
         Splitter {
             layout: lesson.layout(),
+            signed: lesson.has_signature(direction),
             state,
             pending: Vec::new(),
         }
@@ -299,8 +328,18 @@ impl Splitter {
             State::Handshake => {
                 // -> / <- public key, 32 raw bytes, no length prefix.
                 let key = rest.get(..PUBLIC_KEY_LEN)?;
-                self.state = State::Records;
+                self.state = if self.signed {
+                    State::Signature
+                } else {
+                    State::Records
+                };
                 Some((Unit::PublicKey(key.to_vec()), PUBLIC_KEY_LEN))
+            }
+            State::Signature => {
+                // <- signature, 64 raw bytes, no length prefix (lesson 10).
+                let signature = rest.get(..SIGNATURE_LEN)?;
+                self.state = State::Records;
+                Some((Unit::Signature(signature.to_vec()), SIGNATURE_LEN))
             }
             State::Records => {
                 let layout = self.layout?;
@@ -377,6 +416,45 @@ mod tests {
             );
             assert_eq!(s.finish(), None);
         }
+    }
+
+    #[test]
+    fn lesson10_server_direction_carries_a_signature_after_its_key() {
+        let key = vec![7u8; 32];
+        let signature = vec![9u8; 64];
+        let record = l9_record(30);
+        let wire = [key.clone(), signature.clone(), record.clone()].concat();
+        // Inside the key, at the key's end, inside the signature, and whole.
+        for cuts in [vec![5, 40, 100], vec![32, 96], vec![1, 95, 97], vec![]] {
+            let mut s = Splitter::for_direction(Lesson::Authentication, Direction::ServerToClient);
+            let mut got = Vec::new();
+            let mut at = 0;
+            for cut in cuts.into_iter().chain([wire.len()]) {
+                got.extend(s.push(&wire[at..cut]));
+                at = cut;
+            }
+            assert_eq!(
+                got,
+                vec![
+                    Unit::PublicKey(key.clone()),
+                    Unit::Signature(signature.clone()),
+                    Unit::Record(record.clone())
+                ]
+            );
+        }
+        // The client's direction has no signature: records follow the key.
+        let mut s = Splitter::for_direction(Lesson::Authentication, Direction::ClientToServer);
+        let wire = [key.clone(), record.clone()].concat();
+        assert_eq!(
+            s.push(&wire),
+            vec![Unit::PublicKey(key), Unit::Record(record)]
+        );
+        assert_eq!("10".parse::<Lesson>(), Ok(Lesson::Authentication));
+        assert_eq!(Lesson::Authentication.number(), 10);
+        assert_eq!(
+            Lesson::Authentication.layout(),
+            Lesson::EncryptedEcho.layout()
+        );
     }
 
     #[test]

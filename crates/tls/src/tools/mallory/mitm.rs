@@ -22,7 +22,7 @@ use crate::tools::proxy::{self, Pair};
 use crate::tools::tap::Direction;
 
 /// How long a client may take to send its public key to a `mitm` Mallory.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Plays server to the client and client to the server, and relays the
 /// plaintext between the two sessions.

@@ -9,17 +9,20 @@
 //!
 //! | attack    | what Mallory does                             | works on                     | stopped by                            |
 //! |-----------|-----------------------------------------------|------------------------------|---------------------------------------|
-//! | `flip`    | XORs `amount=100` into `amount=900` in flight | 3 (CTR)                      | 5: the HMAC; 9: the AEAD tag          |
-//! | `replay`  | sends a client record to the server twice     | 3; 5 `--no-seq-check`; 9 random nonces | 5: seq numbers; 9 `--nonce counter` |
-//! | `reflect` | sends a client record back to the client      | 3, 5 (same keys both ways)   | 9: a key per direction                |
-//! | `mitm`    | runs her own handshake with each side         | 9                            | 10: the server signs (not yet)        |
+//! | `flip`    | XORs `amount=100` into `amount=900` in flight | 3 (CTR)                      | 5: the HMAC; 9, 10: the AEAD tag      |
+//! | `replay`  | sends a client record to the server twice     | 3; 5 `--no-seq-check`; 9, 10 random nonces | 5: seq numbers; 9, 10 `--nonce counter` |
+//! | `reflect` | sends a client record back to the client      | 3, 5 (same keys both ways)   | 9, 10: a key per direction            |
+//! | `mitm`    | runs her own handshake with each side         | 9                            | 10: the server signs the keys         |
 //!
 //! `flip`, `replay` and `reflect` never need a key: Mallory cuts the stream
 //! into records exactly as Eve does (see `tap.rs`) and moves or edits whole
 //! records (`records.rs`). `mitm` needs no key either; she *makes* the keys,
 //! because nothing in lesson 9 tells the client whose public key it received
-//! (`mitm.rs`).
+//! (`mitm.rs`). On lesson 10 she runs the same two handshakes but must then
+//! produce the server's signature over the client's keys, which she cannot
+//! (`impersonate.rs`): the client refuses.
 
+mod impersonate;
 mod mitm;
 mod records;
 
@@ -50,7 +53,20 @@ pub enum Attack {
     /// Send every client record back to the client instead of the server.
     Reflect,
     /// Lesson 9: handshake with each side and read (or rewrite) everything.
+    /// Lesson 10: the same, but she cannot sign as the server; refused.
     Mitm,
+}
+
+/// `mitm` on lesson 10: the signature Mallory sends the client in place of
+/// the server's, since she cannot make the real one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ForgedSignature {
+    /// Sign the client's two keys with a throwaway Ed25519 key of her own.
+    #[default]
+    Own,
+    /// Pass on the real server's signature, made over the keys of her own
+    /// session with the server.
+    Forward,
 }
 
 /// `FROM:TO`, for `--rewrite`.
@@ -97,6 +113,8 @@ pub struct MalloryOptions {
     pub nonce: NonceMode,
     /// `mitm`: an optional edit of client messages.
     pub rewrite: Option<Rewrite>,
+    /// `mitm` on lesson 10: which signature to offer the client.
+    pub signature: ForgedSignature,
 }
 
 impl MalloryOptions {
@@ -104,14 +122,15 @@ impl MalloryOptions {
     pub fn lesson(&self) -> Result<Lesson> {
         let lesson = match (self.attack, self.lesson) {
             (Attack::Mitm, None | Some(Lesson::EncryptedEcho)) => return Ok(Lesson::EncryptedEcho),
+            (Attack::Mitm, Some(Lesson::Authentication)) => return Ok(Lesson::Authentication),
             (Attack::Mitm, Some(other)) => {
                 return Err(Error::Usage(format!(
-                    "--attack mitm is for lesson 9 ({other} has no handshake to hijack)"
+                    "--attack mitm is for lesson 9 or 10 ({other} has no handshake to hijack)"
                 )));
             }
             (_, None) => {
                 return Err(Error::Usage(
-                    "this attack needs --lesson N (1, 2, 3, 5 or 9) to find the records".into(),
+                    "this attack needs --lesson N (1, 2, 3, 5, 9 or 10) to find the records".into(),
                 ));
             }
             (_, Some(lesson)) => lesson,
@@ -124,7 +143,8 @@ impl MalloryOptions {
         }
         if self.attack == Attack::Replay && (lesson == Lesson::Plaintext || self.record == 0) {
             return Err(Error::Usage(
-                "--attack replay needs records (lesson 2, 3, 5 or 9) and --record 1 or more".into(),
+                "--attack replay needs records (lesson 2, 3, 5, 9 or 10) and --record 1 or more"
+                    .into(),
             ));
         }
         Ok(lesson)
@@ -137,6 +157,9 @@ pub fn run(listen: &str, upstream: &str, options: MalloryOptions) -> Result<()> 
     let options = Arc::new(options);
     proxy::run("mallory", listen, upstream, move |pair| {
         match options.attack {
+            Attack::Mitm if lesson == Lesson::Authentication => {
+                impersonate::mitm_signed(&pair, &options)
+            }
             Attack::Mitm => mitm::mitm(&pair, &options),
             _ => records::tamper(&pair, lesson, &options),
         }
@@ -162,6 +185,7 @@ pub(crate) mod tests {
             record: 1,
             nonce: NonceMode::Random,
             rewrite: None,
+            signature: ForgedSignature::Own,
         }
     }
 
@@ -175,6 +199,12 @@ pub(crate) mod tests {
             options(Attack::Mitm, Some(Lesson::CtrChannel))
                 .lesson()
                 .is_err()
+        );
+        assert_eq!(
+            options(Attack::Mitm, Some(Lesson::Authentication))
+                .lesson()
+                .unwrap(),
+            Lesson::Authentication
         );
         assert!(options(Attack::Flip, None).lesson().is_err());
         assert!(

@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::tools::hexdump::{hex_spaced, quoted};
 use crate::tools::mallory::{Attack, MalloryOptions, TEXT_LIMIT, report};
 use crate::tools::proxy::{self, Pair};
-use crate::tools::tap::{Lesson, Splitter, Unit};
+use crate::tools::tap::{Direction, Lesson, Splitter, Unit};
 
 /// Relays one connection record by record, applying the attack to what the
 /// client sends.
@@ -37,10 +37,10 @@ pub(super) fn tamper(pair: &Pair, lesson: Lesson, options: &MalloryOptions) -> R
         use std::io::Write as _;
         let mut server = &pair.server;
         let mut number = 0;
-        each_unit(&pair.client, lesson, |unit| {
+        each_unit(&pair.client, lesson, Direction::ClientToServer, |unit| {
             let mut bytes = match unit {
                 Unit::Record(bytes) | Unit::Chunk(bytes) => bytes,
-                // Public keys and unparseable bytes pass untouched.
+                // Public keys, signatures and unparseable bytes pass untouched.
                 other => {
                     server.write_all(other.bytes())?;
                     return Ok(());
@@ -81,7 +81,7 @@ pub(super) fn tamper(pair: &Pair, lesson: Lesson, options: &MalloryOptions) -> R
 
     let server_to_client = || -> Result<()> {
         let mut number = 0;
-        each_unit(&pair.server, lesson, |unit| {
+        each_unit(&pair.server, lesson, Direction::ServerToClient, |unit| {
             if matches!(unit, Unit::Record(_) | Unit::Chunk(_)) {
                 number += 1;
                 if number == swallow.load(Ordering::SeqCst) {
@@ -145,10 +145,11 @@ pub(super) fn flip(
 fn each_unit(
     from: &TcpStream,
     lesson: Lesson,
+    direction: Direction,
     mut each: impl FnMut(Unit) -> Result<()>,
 ) -> Result<()> {
     use std::io::Read as _;
-    let mut splitter = Splitter::new(lesson);
+    let mut splitter = Splitter::for_direction(lesson, direction);
     let mut buf = vec![0u8; proxy::READ_CHUNK];
     let mut from = from;
     loop {
