@@ -69,7 +69,8 @@ where
         output.write_all(b"\n")?;
         output.flush()?;
     }
-    Ok(())
+    // End of stdin: a clean goodbye (close_notify in lesson 11).
+    writer.close()
 }
 
 /// Chat mode: a thread sends stdin lines while this one prints whatever the
@@ -83,7 +84,8 @@ where
         let sent = io::stdin()
             .lock()
             .split(b'\n')
-            .try_for_each(|line| writer.write_message(&strip_cr(line?)));
+            .try_for_each(|line| writer.write_message(&strip_cr(line?)))
+            .and_then(|()| writer.close());
         if let Err(e) = sent {
             status!("cannot send: {e}");
             let _ = control.shutdown(Shutdown::Both);

@@ -67,6 +67,8 @@ pub enum Error {
     },
     /// Flags that parse but do not make sense together (Eve and Mallory).
     Usage(String),
+    /// Lesson 11: a TLS 1.3 failure, with the alert it deserves.
+    Tls(crate::lesson11_real_tls13::TlsError),
 }
 
 impl fmt::Display for Error {
@@ -91,6 +93,7 @@ impl fmt::Display for Error {
             Error::Connect { addr, source } => write!(f, "cannot connect to {addr}: {source}"),
             Error::KeyLog { path, source } => write!(f, "key log {path}: {source}"),
             Error::Usage(why) => f.write_str(why),
+            Error::Tls(e) => e.fmt(f),
         }
     }
 }
@@ -116,6 +119,12 @@ impl From<io::Error> for Error {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::TimedOut,
             _ => Error::Io(e),
         }
+    }
+}
+
+impl From<crate::lesson11_real_tls13::TlsError> for Error {
+    fn from(e: crate::lesson11_real_tls13::TlsError) -> Self {
+        Error::Tls(e)
     }
 }
 

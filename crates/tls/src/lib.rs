@@ -28,6 +28,7 @@
 //! - [`tap`] (tools): cuts a captured byte stream back into each lesson's records.
 //! - [`hexdump`] (tools): labelled hex dumps, coloured only on a terminal.
 //! - [`proxy`] (tools): accept a client, connect to the server, relay both ways.
+//! - [`lesson11_real_tls13`] (11): real TLS 1.3 with the course's primitives, talking to rustls, OpenSSL, curl.
 //! - [`eve`] (tools): the passive tap; prints every record, field by field.
 //! - [`mallory`] (tools): the active attacker: flip, replay, reflect, mitm.
 //!
@@ -60,6 +61,7 @@ pub mod handshake;
 pub mod hexdump;
 pub mod keylog;
 pub mod keys;
+pub mod lesson11_real_tls13;
 pub mod malleability;
 pub mod mallory;
 pub mod message;

@@ -32,6 +32,13 @@ pub trait MessageWriter: Send {
     /// needs that. Whatever the reader receives, concatenated, equals
     /// `message`.
     fn write_message(&mut self, message: &[u8]) -> Result<()>;
+
+    /// Says goodbye at the end of a clean session: TLS (lesson 11) sends
+    /// close_notify, so the peer can tell a real end from a cut connection.
+    /// Lessons without such a message do nothing.
+    fn close(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Which end of the connection we are. The client sends first in every

@@ -253,7 +253,12 @@ where
     let result = loop {
         let message = match reader.read_message() {
             Ok(Some(message)) => message,
-            Ok(None) => break Ok(()),
+            Ok(None) => {
+                // The client closed cleanly: say goodbye too (close_notify in
+                // lesson 11). It may already be gone, so a failure is no news.
+                let _ = lock(&client.writer).close();
+                break Ok(());
+            }
             Err(e) => break Err(Dropped::Reading(e)),
         };
         // Only pay for the UTF-8 conversion if the line will be printed.

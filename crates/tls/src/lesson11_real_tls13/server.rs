@@ -1,0 +1,190 @@
+//! The server's side of the TLS 1.3 handshake (RFC 8446 2), one step per
+//! message, each next to the line that does it.
+//!
+//! ```text
+//! <- ClientHello                    must offer our suite, X25519 share, ed25519
+//! -> ServerHello                    our share: handshake keys now
+//! -> {EncryptedExtensions}
+//! -> {Certificate}
+//! -> {CertificateVerify}            Ed25519 over the transcript
+//! -> {Finished}                     HMAC over the transcript
+//!    (one write for the whole flight)
+//! <- {Finished}                     the client saw the same handshake
+//!    application keys both ways
+//! ```
+//!
+//! A client that offers nothing we speak gets a `handshake_failure` (or
+//! `protocol_version`, `missing_extension`) alert and a one-line reason on
+//! our side, naming what was missing.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use x25519_dalek::{EphemeralSecret, PublicKey};
+
+use super::alert::TlsError;
+use super::certs::ServerIdentity;
+use super::client_hello::ClientHello;
+use super::connection::{Connection, Established};
+use super::key_schedule::{HandshakeSecrets, finished_verify_data, verify_finished};
+use super::keylog::KeyLog;
+use super::server_messages::{
+    certificate_verify_content, encode_certificate, encode_certificate_verify,
+    encode_encrypted_extensions, encode_finished, encode_server_hello,
+};
+use super::transcript::Transcript;
+use super::{RANDOM_LEN, handshake_type};
+use crate::error::{Error, Result};
+
+/// What the server brings to every handshake.
+#[derive(Debug)]
+pub struct ServerConfig {
+    /// The certificate chain and its private key.
+    pub identity: ServerIdentity,
+    /// Where to write the secrets, if `--keylog` was given.
+    pub keylog: Option<Arc<KeyLog>>,
+    // Tests only: a deliberately broken server, to prove the client checks.
+    corruption: Option<Corruption>,
+}
+
+/// A way to break our own server, so tests can show that a client (ours,
+/// or rustls) refuses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Corruption {
+    /// Flip a bit of the CertificateVerify signature.
+    CertificateVerify,
+    /// Flip a bit of the server Finished MAC.
+    Finished,
+}
+
+impl ServerConfig {
+    /// A server with this identity.
+    pub fn new(identity: ServerIdentity, keylog: Option<Arc<KeyLog>>) -> ServerConfig {
+        ServerConfig {
+            identity,
+            keylog,
+            corruption: None,
+        }
+    }
+
+    /// ⚠️ Makes every handshake send a broken CertificateVerify or Finished.
+    /// For tests that prove the peer refuses it; never for a real server.
+    pub fn corrupt_for_testing_only(mut self, corruption: Corruption) -> ServerConfig {
+        self.corruption = Some(corruption);
+        self
+    }
+}
+
+/// Runs the server handshake on `stream`. On failure the alert the error
+/// calls for has been sent, and the error says what went wrong.
+pub fn handshake<S: Read + Write>(stream: &mut S, config: &ServerConfig) -> Result<Established> {
+    let mut connection = Connection::new(stream);
+    run(&mut connection, config).map_err(|e| connection.fail(e))
+}
+
+fn run<S: Read + Write>(c: &mut Connection<'_, S>, config: &ServerConfig) -> Result<Established> {
+    // Our key pair and random first: they do not depend on the client, so
+    // the work overlaps with the client's (as in lesson 9).
+    let ours = EphemeralSecret::random();
+    let our_public = PublicKey::from(&ours);
+    let mut server_random = [0; RANDOM_LEN];
+    getrandom::fill(&mut server_random).map_err(|e| Error::Io(std::io::Error::other(e)))?;
+    let mut transcript = Transcript::new();
+
+    // <- ClientHello (RFC 8446 4.1.2): the client's whole offer.
+    let message = c.expect(handshake_type::CLIENT_HELLO)?;
+    // A client in middlebox compatibility mode (curl, OpenSSL) now sends a
+    // change_cipher_spec record; it is dropped.
+    c.incoming.allow_compatibility_ccs();
+    let hello = ClientHello::parse(message.body())?;
+    // Our one configuration must be in the offer, or we say what is missing.
+    let client_public = hello.choose()?;
+    transcript.add(&message.bytes);
+
+    // -> ServerHello (4.1.3): TLS 1.3, our suite, our X25519 share (lesson 7),
+    //    and the client's session id echoed back.
+    let server_hello =
+        encode_server_hello(&server_random, &hello.session_id, our_public.as_bytes());
+    transcript.add(&server_hello);
+    c.send(&server_hello)?;
+    // Middlebox compatibility (RFC 8446 D.4): a client that sent a session
+    // id expects a change_cipher_spec right after the ServerHello.
+    if !hello.session_id.is_empty() {
+        c.outgoing.queue_change_cipher_spec();
+    }
+
+    // The shared X25519 secret (lesson 7); all zeros means a low-order point.
+    let shared = ours.diffie_hellman(&PublicKey::from(client_public));
+    if !shared.was_contributory() {
+        return Err(TlsError::BadKeyShare.into());
+    }
+    // Handshake traffic secrets (lesson 8, RFC 8446 7.1), bound to
+    // Transcript-Hash(ClientHello, ServerHello).
+    let secrets = HandshakeSecrets::derive(shared.as_bytes(), &transcript.current());
+    if let Some(keylog) = &config.keylog {
+        keylog.log_handshake(&hello.random, &secrets)?;
+    }
+    // From here on, each direction encrypts under its own key (lesson 8),
+    // with nonces counted per record (lesson 9).
+    c.outgoing.set_key(&secrets.server);
+    c.incoming.set_key(&secrets.client)?;
+
+    // -> {EncryptedExtensions} (4.3.1): nothing to add.
+    let extensions = encode_encrypted_extensions();
+    transcript.add(&extensions);
+    c.send(&extensions)?;
+
+    // -> {Certificate} (4.4.2): our chain, end entity first.
+    let certificate = encode_certificate(config.identity.chain());
+    transcript.add(&certificate);
+    c.send(&certificate)?;
+
+    // -> {CertificateVerify} (4.4.3): Ed25519 over the transcript so far
+    //    (lesson 10): proof that we hold the certificate's private key.
+    let mut signature = config
+        .identity
+        .sign(&certificate_verify_content(&transcript.current()));
+    if config.corruption == Some(Corruption::CertificateVerify) {
+        signature[0] ^= 1;
+    }
+    let certificate_verify = encode_certificate_verify(&signature);
+    transcript.add(&certificate_verify);
+    c.send(&certificate_verify)?;
+
+    // -> {Finished} (4.4.4): HMAC(our finished_key, transcript so far).
+    let mut verify_data = finished_verify_data(&secrets.server, &transcript.current());
+    if config.corruption == Some(Corruption::Finished) {
+        verify_data[0] ^= 1;
+    }
+    let finished = encode_finished(&verify_data);
+    transcript.add(&finished);
+    c.send(&finished)?;
+    // The whole flight leaves in one write.
+    c.flush()?;
+
+    // Application traffic secrets, bound to Transcript-Hash(CH..server Finished).
+    let application = secrets.application(&transcript.current());
+    if let Some(keylog) = &config.keylog {
+        keylog.log_application(&hello.random, &application)?;
+    }
+
+    // <- {Finished} from the client: HMAC(client finished_key, CH..server
+    //    Finished), checked in constant time (lesson 5). If Mallory changed
+    //    any message on the way (a suite struck from the ClientHello, say),
+    //    the transcripts differ and this fails.
+    let message = c.expect(handshake_type::FINISHED)?;
+    if !verify_finished(&secrets.client, &transcript.current(), message.body()) {
+        return Err(TlsError::BadFinished.into());
+    }
+    // (The client Finished would enter the transcript for resumption
+    // secrets; without resumption nothing needs it.)
+
+    // Both sides now switch to application keys; the client's must start on
+    // a record boundary (checked by `set_key`).
+    c.incoming.set_key(&application.client)?;
+    Ok(Established {
+        client_random: hello.random,
+        read_secret: application.client.clone(),
+        write_secret: application.server.clone(),
+    })
+}
