@@ -18,6 +18,7 @@
 //! our side, naming what was missing.
 
 use std::io::{Read, Write};
+use std::path::Path;
 use std::sync::Arc;
 
 use x25519_dalek::{EphemeralSecret, PublicKey};
@@ -65,6 +66,37 @@ impl ServerConfig {
             keylog,
             corruption: None,
         }
+    }
+
+    /// What the program's flags ask for: the identity from `--cert` and
+    /// `--key`, or a throwaway one whose CA certificate goes to `ca_out`
+    /// (saying where, and how to use it, on stderr); and the key log.
+    pub fn from_flags(
+        cert_and_key: Option<(&Path, &Path)>,
+        ca_out: &Path,
+        addr: &str,
+        keylog: Option<&Path>,
+    ) -> Result<ServerConfig> {
+        let identity = match cert_and_key {
+            Some((cert, key)) => ServerIdentity::load(cert, key)?,
+            None => {
+                let identity = ServerIdentity::generate_into(ca_out)?;
+                let ca = ca_out.display();
+                let port = addr.rsplit_once(':').map_or("7878", |(_, port)| port);
+                status!(
+                    "made a throwaway CA and a certificate for localhost; CA certificate: {ca}"
+                );
+                status!(
+                    "  client: cargo run -p tls --bin 11-tls13-client -- --ca {ca} --addr {addr}"
+                );
+                status!(
+                    "  curl (server with --http): curl --cacert {ca} \"https://localhost:{port}/transfer?to=bob&amount=100\""
+                );
+                identity
+            }
+        };
+        let keylog = KeyLog::create_if(keylog)?.map(Arc::new);
+        Ok(ServerConfig::new(identity, keylog))
     }
 
     /// ⚠️ Makes every handshake send a broken CertificateVerify or Finished.
