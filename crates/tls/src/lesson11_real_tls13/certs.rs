@@ -223,25 +223,32 @@ impl ServerVerifier {
         if anchors.is_empty() {
             return Err(bad("no CERTIFICATE in it (is this the CA file?)".into()).into());
         }
+        // `new` names the CA by its subject; here the file's name is better.
         ServerVerifier::new(anchors, server_name).map_err(|e| match e {
-            crate::Error::Tls(TlsError::BadFile { reason, .. }) => bad(reason).into(),
+            crate::Error::Tls(TlsError::BadFile {
+                flag: "--ca",
+                reason,
+                ..
+            }) => bad(reason).into(),
             other => other,
         })
     }
 
     /// Trusts `anchors` (DER) for servers named `server_name`.
     pub fn new(anchors: Vec<CertificateDer<'static>>, server_name: &str) -> Result<ServerVerifier> {
-        let bad = |flag, reason: String| TlsError::BadFile {
-            flag,
-            path: server_name.to_string(),
-            reason,
-        };
         for anchor in &anchors {
-            webpki::anchor_from_trusted_cert(anchor)
-                .map_err(|e| bad("--ca", format!("not a usable CA certificate ({e:?})")))?;
+            webpki::anchor_from_trusted_cert(anchor).map_err(|e| TlsError::BadFile {
+                flag: "--ca",
+                path: "(CA certificate)".into(),
+                reason: format!("not a usable CA certificate ({e:?})"),
+            })?;
         }
         let server_name = ServerName::try_from(server_name)
-            .map_err(|e| bad("--server-name", e.to_string()))?
+            .map_err(|e| TlsError::BadFile {
+                flag: "--server-name",
+                path: server_name.to_string(),
+                reason: e.to_string(),
+            })?
             .to_owned();
         Ok(ServerVerifier {
             anchors,

@@ -79,7 +79,7 @@ pub enum Received {
 
 /// The receiving direction: the current key (none before the ServerHello),
 /// the record buffer, and the handshake reassembly buffer.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Incoming {
     key: Option<RecordKey>,
     // The record being read; application data is lent out of it.
@@ -93,6 +93,17 @@ pub struct Incoming {
     established: bool,
     // change_cipher_spec may be dropped only after the first ClientHello.
     compatibility_ccs: bool,
+}
+
+impl std::fmt::Debug for Incoming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Sizes only: the buffers hold decrypted data.
+        f.debug_struct("Incoming")
+            .field("key", &self.key)
+            .field("buffered_handshake_bytes", &self.handshake.len())
+            .field("established", &self.established)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Incoming {
