@@ -220,3 +220,111 @@ fn run<S: Read + Write>(c: &mut Connection<'_, S>, config: &ServerConfig) -> Res
         write_secret: application.server.clone(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lesson11_real_tls13::client_hello;
+    use crate::lesson11_real_tls13::connection::Outgoing;
+    use crate::lesson11_real_tls13::record::ContentType;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    /// A byte stream in memory: reads come from `input`, writes pile up.
+    struct Duplex<'a> {
+        input: &'a [u8],
+        output: Vec<u8>,
+    }
+
+    impl Read for Duplex<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.input.read(buf)
+        }
+    }
+
+    impl Write for Duplex<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.output.write(buf)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn config() -> &'static ServerConfig {
+        static CONFIG: OnceLock<ServerConfig> = OnceLock::new();
+        CONFIG.get_or_init(|| ServerConfig::new(ServerIdentity::generate().unwrap().0, None))
+    }
+
+    /// A real first flight: our ClientHello in one plaintext record.
+    fn client_flight() -> Vec<u8> {
+        let hello = client_hello::encode(&[1; 32], &[9; 32], Some("localhost"));
+        let mut out = Outgoing::new();
+        out.queue(ContentType::Handshake, &hello).unwrap();
+        let mut wire = Vec::new();
+        out.flush(&mut wire).unwrap();
+        wire
+    }
+
+    /// Runs the server on `input`; returns what it wrote, and its error.
+    fn serve(input: &[u8]) -> (Vec<u8>, Error) {
+        let mut stream = Duplex {
+            input,
+            output: Vec::new(),
+        };
+        let error = handshake(&mut stream, config()).expect_err("no client Finished was sent");
+        (stream.output, error)
+    }
+
+    #[test]
+    fn a_good_hello_gets_the_whole_flight_then_a_cut_is_reported() {
+        let (written, error) = serve(&client_flight());
+        // ServerHello in the clear, then encrypted records.
+        assert_eq!(&written[..2], &[22, 3]);
+        assert!(
+            written.len() > 300,
+            "EncryptedExtensions..Finished followed"
+        );
+        assert!(
+            matches!(error, Error::Tls(TlsError::ClosedDuringHandshake)),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_hello_without_our_suite_gets_a_plaintext_handshake_failure() {
+        let mut flight = client_flight();
+        // The suite list's one entry, 0x1303, sits after the record header
+        // (5), handshake header (4), version (2), random (32), session id
+        // length (1) and suite list length (2).
+        let at = 5 + 4 + 2 + 32 + 1 + 2;
+        assert_eq!(&flight[at..at + 2], &[0x13, 0x03]);
+        flight[at + 1] = 0x01;
+        let (written, error) = serve(&flight);
+        assert_eq!(written, [21, 3, 3, 0, 2, 2, 40]);
+        assert!(matches!(error, Error::Tls(TlsError::NoCommonCipherSuite)));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn random_bytes_never_panic_the_server(input in prop::collection::vec(any::<u8>(), 0..600)) {
+            let _ = serve(&input);
+        }
+
+        #[test]
+        fn a_mutated_hello_never_panics_the_server(
+            flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut flight = client_flight();
+            for (at, byte) in flips {
+                let at = at.index(flight.len());
+                flight[at] = byte;
+            }
+            let keep = cut.index(flight.len() + 1);
+            let _ = serve(&flight[..keep.max(1)]);
+        }
+    }
+}
