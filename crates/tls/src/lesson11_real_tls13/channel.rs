@@ -28,8 +28,9 @@ use std::time::Duration;
 
 use super::alert::{AlertDescription, TlsError};
 use super::client::{self, ClientConfig};
-use super::connection::{Established, HandshakeMessage, Incoming, Outgoing, Received};
+use super::connection::{Established, Outgoing};
 use super::handshake_type;
+use super::incoming::{HandshakeMessage, Incoming, Received};
 use super::key_schedule::{Secret, next_traffic_secret};
 use super::record::{ContentType, MAX_PLAINTEXT_LEN};
 use super::server::{self, ServerConfig};

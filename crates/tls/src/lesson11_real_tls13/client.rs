@@ -24,7 +24,8 @@ use x25519_dalek::{EphemeralSecret, PublicKey};
 use super::alert::TlsError;
 use super::certs::{ServerVerifier, verify_signature};
 use super::client_hello;
-use super::connection::{Connection, Established, out_of_order};
+use super::connection::{Connection, Established};
+use super::incoming::out_of_order;
 use super::key_schedule::{HandshakeSecrets, finished_verify_data, verify_finished};
 use super::keylog::KeyLog;
 use super::server_messages::{

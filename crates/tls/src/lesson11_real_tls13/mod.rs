@@ -45,8 +45,9 @@
 //! - [`client_hello`]: building and reading the ClientHello and its extensions.
 //! - [`server_messages`]: ServerHello, EncryptedExtensions, Certificate,
 //!   CertificateVerify, Finished, and the post-handshake messages.
-//! - [`connection`]: records in and out during the handshake: reassembly,
-//!   key changes, alerts.
+//! - [`incoming`]: records in: reassembly of handshake messages, key
+//!   changes on record boundaries, alerts, change_cipher_spec.
+//! - [`connection`]: records out, and the handshake's view of a connection.
 //! - [`certs`]: the server's certificate and key, and the client's check of them.
 //! - [`client`], [`server`]: the two handshake state machines.
 //! - [`keylog`]: `--keylog FILE` in the NSS format Wireshark reads.
@@ -64,6 +65,7 @@ pub mod client_hello;
 pub mod codec;
 pub mod connection;
 pub mod http;
+pub mod incoming;
 pub mod key_schedule;
 pub mod keylog;
 pub mod record;
