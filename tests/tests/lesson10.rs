@@ -181,10 +181,17 @@ fn a_wrong_server_key_is_refused_and_the_server_hears_nothing() {
 #[test]
 fn a_lesson9_server_is_named_not_waited_for_forever() {
     // Lesson 9's server sends its key and then waits for records: no
-    // signature ever comes. The client gives up after its handshake timeout.
+    // signature ever comes. The client gives up after its --timeout.
     let server = Server::start("9-echo-server", &[]);
     let (_, public) = server_key("lesson9-server");
-    let args = ["--addr", server.addr.as_str(), "--server-key", &public];
+    let args = [
+        "--addr",
+        server.addr.as_str(),
+        "--server-key",
+        &public,
+        "--timeout",
+        "2",
+    ];
     let out = run_client("10-echo-client", &args, b"hello\n");
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);

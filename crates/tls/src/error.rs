@@ -132,6 +132,8 @@ pub enum Error {
         /// What is wrong with it.
         why: String,
     },
+    /// Lesson 11: a TLS 1.3 failure, with the alert it deserves.
+    Tls(crate::lesson11_real_tls13::TlsError),
 }
 
 impl fmt::Display for Error {
@@ -192,6 +194,7 @@ impl fmt::Display for Error {
             }
             Error::KeyFile { path, source } => write!(f, "key file {path}: {source}"),
             Error::BadKey { origin, why } => write!(f, "{origin}: {why}"),
+            Error::Tls(e) => e.fmt(f),
         }
     }
 }
@@ -224,6 +227,12 @@ impl From<io::Error> for Error {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::TimedOut,
             _ => Error::Io(e),
         }
+    }
+}
+
+impl From<crate::lesson11_real_tls13::TlsError> for Error {
+    fn from(e: crate::lesson11_real_tls13::TlsError) -> Self {
+        Error::Tls(e)
     }
 }
 

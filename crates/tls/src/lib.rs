@@ -33,6 +33,9 @@
 //!   with its Ed25519 key; the client refuses a handshake that does not
 //!   verify, so Mallory's man in the middle is caught.
 //!
+//! - [`lesson11_real_tls13`]: real TLS 1.3 (RFC 8446) built from the
+//!   course's parts, talking to rustls, OpenSSL and curl.
+//!
 //! Beside the lessons:
 //!
 //! - [`runtime`]: the echo server and client loops every lesson runs on,
@@ -71,6 +74,7 @@ pub mod lesson07_key_exchange;
 pub mod lesson08_key_split;
 pub mod lesson09_encrypted_echo;
 pub mod lesson10_authentication;
+pub mod lesson11_real_tls13;
 
 pub mod tools;
 

@@ -14,8 +14,6 @@
 //! same key per direction. Authentication does not change how a record is
 //! protected, only who we know is holding the other key.
 
-use std::time::Duration;
-
 use crate::error::Result;
 use crate::lesson08_key_split::Role;
 use crate::lesson09_encrypted_echo::channel::{SecureWriter, SocketReader, halves};
@@ -23,35 +21,23 @@ use crate::lesson09_encrypted_echo::handshake::Session;
 use crate::lesson09_encrypted_echo::nonce::NonceMode;
 use crate::lesson10_authentication::handshake;
 use crate::lesson10_authentication::identity::{ServerIdentity, ServerPublicKey};
-use crate::runtime::accept::DEFAULT_HANDSHAKE_TIMEOUT;
 use crate::runtime::socket::Socket;
-
-/// How long the client waits for each part of the server's answer (its
-/// public key, then its signature). The server gives a client the same time
-/// (`--handshake-timeout`). A lesson 9 server sends its key and then waits
-/// for records, so without this limit our client would wait forever for a
-/// signature that is never coming.
-pub const CLIENT_HANDSHAKE_TIMEOUT: Duration = DEFAULT_HANDSHAKE_TIMEOUT;
 
 /// The client: runs the signed handshake on `socket`, checking the server's
 /// signature against `trusted`, then builds lesson 9's two halves.
 ///
 /// Fails with [`Error::BadSignature`](crate::Error::BadSignature) if the
 /// server (or someone in its place) cannot prove it holds the secret key
-/// behind `trusted`; not one record has been sent by then.
+/// behind `trusted`; not one record has been sent by then. Each read is
+/// bounded by the client's `--timeout` (set by the runtime): a lesson 9
+/// server sends its key and then waits for records, so without it the
+/// client would wait forever for a signature that is never coming.
 pub fn connect(
     mut socket: Socket,
     trusted: &ServerPublicKey,
     mode: NonceMode,
 ) -> Result<(SocketReader, SecureWriter<Socket>, Session)> {
-    // Bound the handshake's reads, then give back whatever timeout the
-    // caller had set for the conversation itself.
-    let before = socket.stream().read_timeout()?;
-    socket
-        .stream()
-        .set_read_timeout(Some(CLIENT_HANDSHAKE_TIMEOUT))?;
     let session = handshake::client_handshake(&mut socket, trusted)?;
-    socket.stream().set_read_timeout(before)?;
     let (reader, writer) = halves(socket, &session, Role::Client, mode);
     Ok((reader, writer, session))
 }
