@@ -44,6 +44,18 @@ fn the_budget_refuses_what_would_pass_it_and_takes_back_what_is_freed() {
     drop(first);
     assert_eq!(budget::in_use(), 0);
 
+    // A plain claim (the tools' splitter) counts against the same budget.
+    let mut claim = budget::Charge::default();
+    claim.set(900_000).unwrap();
+    assert!(matches!(
+        claim.set(1_100_000),
+        Err(Error::OverBudget { .. })
+    ));
+    assert_eq!(budget::in_use(), 900_000, "a refused claim changes nothing");
+    claim.set(10).unwrap();
+    drop(claim);
+    assert_eq!(budget::in_use(), 0);
+
     // The refusal reads as a reason a server can print.
     let reason = Error::OverBudget {
         wanted: 16 << 20,

@@ -20,6 +20,7 @@ use clap::Parser;
 use tls::runtime::cli::{exit_status, parse};
 use tls::tools::eve::{self, EveOptions};
 use tls::tools::hexdump::{DEFAULT_FIELD_LIMIT, Style};
+use tls::tools::proxy::ProxyArgs;
 use tls::tools::tap::Lesson;
 
 /// Eve, the passive tap: relays a connection unchanged and prints every record.
@@ -31,6 +32,8 @@ use tls::tools::tap::Lesson;
 #[derive(Parser, Debug)]
 #[command(name = "eve", version, verbatim_doc_comment)]
 struct Cli {
+    #[command(flatten)]
+    limits: ProxyArgs,
     /// Address to listen on; point the client here.
     #[arg(
         long,
@@ -61,5 +64,8 @@ fn main() -> ExitCode {
         keylog: cli.keylog,
         style: Style::for_stdout(cli.field_limit),
     };
-    exit_status("eve", eve::run(&cli.listen, &cli.upstream, options))
+    exit_status(
+        "eve",
+        eve::run(&cli.listen, &cli.upstream, options, cli.limits.limits()),
+    )
 }

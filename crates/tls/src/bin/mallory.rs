@@ -23,6 +23,7 @@ use clap::Parser;
 use tls::lesson09_encrypted_echo::nonce::NonceMode;
 use tls::runtime::cli::{exit_status, parse};
 use tls::tools::mallory::{self, Attack, DEFAULT_OFFSET, ForgedSignature, MalloryOptions, Rewrite};
+use tls::tools::proxy::ProxyArgs;
 use tls::tools::tap::Lesson;
 
 /// Mallory, the active attacker: flip, replay, reflect, or man-in-the-middle.
@@ -33,6 +34,8 @@ use tls::tools::tap::Lesson;
 #[derive(Parser, Debug)]
 #[command(name = "mallory", version, verbatim_doc_comment)]
 struct Cli {
+    #[command(flatten)]
+    limits: ProxyArgs,
     /// Address to listen on; point the client here.
     #[arg(
         long,
@@ -91,5 +94,8 @@ fn main() -> ExitCode {
         rewrite: cli.rewrite,
         signature: cli.signature,
     };
-    exit_status("mallory", mallory::run(&cli.listen, &cli.upstream, options))
+    exit_status(
+        "mallory",
+        mallory::run(&cli.listen, &cli.upstream, options, cli.limits.limits()),
+    )
 }

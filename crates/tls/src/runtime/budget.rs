@@ -75,6 +75,34 @@ fn release(bytes: usize) {
     USED.fetch_sub(bytes, Ordering::SeqCst);
 }
 
+/// A claim on the budget for memory held some other way (the tools'
+/// record splitter holds part-records in a plain `Vec`). Dropping it gives
+/// the bytes back.
+#[derive(Debug, Default)]
+pub struct Charge {
+    bytes: usize,
+}
+
+impl Charge {
+    /// Makes the claim exactly `bytes`, or refuses (and leaves it as it
+    /// was) if that would pass the limit.
+    pub fn set(&mut self, bytes: usize) -> Result<()> {
+        if bytes > self.bytes {
+            charge(bytes - self.bytes, bytes)?;
+        } else {
+            release(self.bytes - bytes);
+        }
+        self.bytes = bytes;
+        Ok(())
+    }
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        release(self.bytes);
+    }
+}
+
 /// A buffer for one message at a time, charged against the budget for
 /// every byte of capacity it holds.
 #[derive(Debug, Default)]

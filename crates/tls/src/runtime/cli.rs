@@ -89,7 +89,7 @@ fn seconds() -> clap::builder::RangedU64ValueParser {
 }
 
 /// Parses a number of clients, which must be at least 1.
-fn at_least_one<T>(text: &str) -> Result<T, String>
+pub fn at_least_one<T>(text: &str) -> Result<T, String>
 where
     T: std::str::FromStr<Err = std::num::ParseIntError> + From<u8> + PartialEq,
 {

@@ -34,7 +34,7 @@ use crate::lesson07_key_exchange::PUBLIC_KEY_LEN;
 use crate::lesson09_encrypted_echo::keylog::{self, LoggedKeys};
 use crate::lesson09_encrypted_echo::record;
 use crate::tools::hexdump::{self, Field, Kind, Style};
-use crate::tools::proxy::{self, Pair};
+use crate::tools::proxy::{self, Pair, ProxyLimits};
 use crate::tools::tap::{Direction, Layout, Lesson, Splitter, Unit};
 
 /// How long Eve waits for a session's keys to appear in the key log. The
@@ -56,9 +56,9 @@ pub struct EveOptions {
 }
 
 /// Taps every connection to `listen`, forwarding it to `upstream`.
-pub fn run(listen: &str, upstream: &str, options: EveOptions) -> Result<()> {
+pub fn run(listen: &str, upstream: &str, options: EveOptions, limits: ProxyLimits) -> Result<()> {
     let options = Arc::new(options);
-    proxy::run("eve", listen, upstream, move |pair| {
+    proxy::run("eve", listen, upstream, limits, move |pair| {
         tap_connection(&pair, &options)
     })
 }

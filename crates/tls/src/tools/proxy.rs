@@ -4,22 +4,119 @@
 //! client ---> [ listen ADDR ]  eve / mallory  [ connect UPSTREAM ] ---> server
 //! ```
 //!
-//! Each accepted client gets its own connection to the real server and its
-//! own thread; what happens to the bytes in between is up to the caller. A
-//! connection that goes wrong is reported on stderr and closed; the proxy
-//! keeps accepting.
+//! Each accepted client gets its own thread, which connects to the real
+//! server on its behalf; what happens to the bytes in between is up to the
+//! caller. A connection that goes wrong is reported on stderr and closed;
+//! the proxy keeps accepting.
+//!
+//! A proxy is a server too, so it has the same kind of limits
+//! ([`ProxyLimits`], each a flag): a cap on connections (also kept under
+//! the open-file limit, two descriptors a connection), a timeout on the
+//! connect to the upstream (made on the connection's own thread, so one
+//! black-holed connect cannot stop the accepting), idle and write timeouts
+//! on both legs, and the memory budget for what it buffers to cut records.
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
+use clap::Args;
+
 use crate::error::{Error, Result};
+use crate::runtime::budget::{self, DEFAULT_MEMORY_BUDGET};
+use crate::runtime::cli::at_least_one;
+use crate::runtime::limits;
 
 /// Bytes read from a socket at a time.
 pub const READ_CHUNK: usize = 64 * 1024;
+/// Connections relayed at once unless told otherwise (`--max-connections`).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// How long the connect to the real server may take (`--connect-timeout`).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long either side may stay silent before the relay gives up on both
+/// (`--idle-timeout`).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long one forward may wait for a side that is not reading
+/// (`--write-timeout`).
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Stack size for each relay thread.
+const RELAY_THREAD_STACK: usize = 256 * 1024;
+
+/// A proxy's limits.
+#[derive(Clone, Debug)]
+pub struct ProxyLimits {
+    /// See [`DEFAULT_MAX_CONNECTIONS`].
+    pub max_connections: usize,
+    /// See [`DEFAULT_CONNECT_TIMEOUT`].
+    pub connect_timeout: Duration,
+    /// See [`DEFAULT_IDLE_TIMEOUT`].
+    pub idle_timeout: Duration,
+    /// See [`DEFAULT_WRITE_TIMEOUT`].
+    pub write_timeout: Duration,
+    /// Bytes the proxy may hold while it waits for the rest of a record,
+    /// all connections together (see `runtime/budget.rs`).
+    pub memory_budget: usize,
+}
+
+impl Default for ProxyLimits {
+    fn default() -> Self {
+        ProxyLimits {
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            memory_budget: DEFAULT_MEMORY_BUDGET,
+        }
+    }
+}
+
+/// The flags for [`ProxyLimits`], shared by `eve` and `mallory`.
+#[derive(Args, Debug, Clone)]
+pub struct ProxyArgs {
+    /// Connections relayed at once; more are refused.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS,
+          value_parser = at_least_one::<usize>)]
+    pub max_connections: usize,
+    /// Seconds the connect to the real server may take.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_CONNECT_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=MAX_SECS))]
+    pub connect_timeout: u64,
+    /// Seconds either side may stay silent before both are closed.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=MAX_SECS))]
+    pub idle_timeout: u64,
+    /// Seconds one forward may wait for a side that is not reading.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_WRITE_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=MAX_SECS))]
+    pub write_timeout: u64,
+    /// MiB the proxy may hold while it collects records, all connections
+    /// together; past it, a direction is relayed raw (never dropped).
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_BUDGET_MIB,
+          value_parser = clap::value_parser!(u64).range(1..=1024 * 1024))]
+    pub memory_budget: u64,
+}
+
+/// The longest timeout the flags accept: a week.
+const MAX_SECS: u64 = 7 * 24 * 60 * 60;
+/// `--memory-budget`'s default, in MiB.
+const DEFAULT_BUDGET_MIB: u64 = (DEFAULT_MEMORY_BUDGET / (1024 * 1024)) as u64;
+
+impl ProxyArgs {
+    /// The limits these flags ask for.
+    pub fn limits(&self) -> ProxyLimits {
+        ProxyLimits {
+            max_connections: self.max_connections.max(1),
+            connect_timeout: Duration::from_secs(self.connect_timeout.max(1)),
+            idle_timeout: Duration::from_secs(self.idle_timeout.max(1)),
+            write_timeout: Duration::from_secs(self.write_timeout.max(1)),
+            memory_budget: usize::try_from(self.memory_budget.max(1))
+                .map_or(usize::MAX, |mib| mib.saturating_mul(1024 * 1024)),
+        }
+    }
+}
 
 /// One client and the connection opened to the server on its behalf.
 #[derive(Debug)]
@@ -36,7 +133,13 @@ pub struct Pair {
 
 /// Listens on `listen` and, for every client, connects to `upstream` and
 /// runs `handle` on its own thread. Only returns if binding fails.
-pub fn run<F>(program: &str, listen: &str, upstream: &str, handle: F) -> Result<()>
+pub fn run<F>(
+    program: &str,
+    listen: &str,
+    upstream: &str,
+    limits: ProxyLimits,
+    handle: F,
+) -> Result<()>
 where
     F: Fn(Pair) -> Result<()> + Send + Sync + 'static,
 {
@@ -46,7 +149,37 @@ where
     })?;
     let local = listener.local_addr()?;
     status!("listening on {local} (forwarding to {upstream}; Ctrl-C to stop)");
+    serve(program, listener, upstream, limits, handle);
+    Ok(())
+}
+
+/// Relays every client of an already bound `listener` to `upstream`,
+/// forever.
+pub fn serve<F>(
+    program: &str,
+    listener: TcpListener,
+    upstream: &str,
+    limits: ProxyLimits,
+    handle: F,
+) where
+    F: Fn(Pair) -> Result<()> + Send + Sync + 'static,
+{
+    budget::set_limit(limits.memory_budget);
+    // Two descriptors a relayed connection: the client's and the server's.
+    let (max, by_descriptors) = limits::effective_max(limits.max_connections, 2);
+    if by_descriptors {
+        status!(
+            "{program}: the open-file limit allows {max} connections at once, fewer than \
+             --max-connections {}",
+            limits.max_connections
+        );
+    }
+    let limits = Arc::new(ProxyLimits {
+        max_connections: max,
+        ..limits
+    });
     let handle = Arc::new(handle);
+    let active = Arc::new(AtomicUsize::new(0));
     let next_id = AtomicU64::new(1);
     for client in listener.incoming() {
         let client = match client {
@@ -61,41 +194,91 @@ where
             continue; // gone already
         };
         let id = next_id.fetch_add(1, Ordering::Relaxed);
-        let server = match TcpStream::connect(upstream) {
-            Ok(server) => server,
-            Err(source) => {
-                let e = Error::Connect {
-                    addr: upstream.to_string(),
-                    source,
-                };
-                status!("{program}: #{id} from {client_addr}: {e}; closing the client");
-                continue;
-            }
-        };
-        // Forward each piece as soon as it arrives; no Nagle delays on
-        // either leg, so the timing looks like a direct connection.
-        let _ = client.set_nodelay(true);
-        let _ = server.set_nodelay(true);
-        status!("{program}: #{id} {client_addr} connected, relaying to {upstream}");
-        let pair = Pair {
-            id,
-            client_addr,
-            client,
-            server,
-        };
-        let handle = Arc::clone(&handle);
-        let name = program.to_string();
+        // Count ourselves in; turn the client away if that makes too many.
+        if active.fetch_add(1, Ordering::SeqCst) >= limits.max_connections {
+            active.fetch_sub(1, Ordering::SeqCst);
+            status!(
+                "{program}: #{id} from {client_addr} refused: already relaying {} connections \
+                 (--max-connections)",
+                limits.max_connections
+            );
+            continue; // dropping `client` closes it
+        }
+        let slot = Slot(Arc::clone(&active));
+        let (handle, limits) = (Arc::clone(&handle), Arc::clone(&limits));
+        let (name, upstream) = (program.to_string(), upstream.to_string());
+        // Everything that can wait (the connect to the server above all)
+        // happens on the connection's own thread, never on this one.
         let spawned = thread::Builder::new()
             .name(format!("{name} #{id}"))
-            .spawn(move || match handle(pair) {
-                Ok(()) => status!("{name}: #{id} closed"),
-                Err(e) => status!("{name}: #{id} ended: {e}"),
+            .stack_size(RELAY_THREAD_STACK)
+            .spawn(move || {
+                let _slot = slot;
+                let server = match connect(&upstream, &limits) {
+                    Ok(server) => server,
+                    Err(e) => {
+                        status!("{name}: #{id} from {client_addr}: {e}; closing the client");
+                        return;
+                    }
+                };
+                if let Err(e) = prepare(&client, &server, &limits) {
+                    status!("{name}: #{id} ended: {e}");
+                    return;
+                }
+                status!("{name}: #{id} {client_addr} connected, relaying to {upstream}");
+                let pair = Pair {
+                    id,
+                    client_addr,
+                    client,
+                    server,
+                };
+                match handle(pair) {
+                    Ok(()) => status!("{name}: #{id} closed"),
+                    Err(e) => status!("{name}: #{id} ended: {e}"),
+                }
             });
         if let Err(e) = spawned {
             status!("{program}: #{id} refused: cannot start a thread: {e}");
         }
     }
+}
+
+/// Connects to `upstream` (trying each address it names) within the
+/// connect timeout.
+fn connect(upstream: &str, limits: &ProxyLimits) -> Result<TcpStream> {
+    let failed = |source| Error::Connect {
+        addr: upstream.to_string(),
+        source,
+    };
+    let mut last = std::io::Error::new(ErrorKind::NotFound, "no address");
+    for addr in upstream.to_socket_addrs().map_err(failed)? {
+        match TcpStream::connect_timeout(&addr, limits.connect_timeout) {
+            Ok(server) => return Ok(server),
+            Err(e) => last = e,
+        }
+    }
+    Err(failed(last))
+}
+
+/// Timeouts and Nagle for both legs of a relayed connection.
+fn prepare(client: &TcpStream, server: &TcpStream, limits: &ProxyLimits) -> Result<()> {
+    for socket in [client, server] {
+        // Forward each piece as soon as it arrives; no Nagle delays on
+        // either leg, so the timing looks like a direct connection.
+        socket.set_nodelay(true)?;
+        socket.set_read_timeout(Some(limits.idle_timeout))?;
+        socket.set_write_timeout(Some(limits.write_timeout))?;
+    }
     Ok(())
+}
+
+/// Gives a connection's slot back when its thread ends, however it ends.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Copies `from` to `to` until `from` closes, calling `observe` on each
@@ -137,13 +320,23 @@ where
         let _ = pair.server.shutdown(Shutdown::Both);
     };
     thread::scope(|scope| {
-        let forward = scope.spawn(|| {
-            let result = a_to_b();
-            if result.is_err() {
+        // No second thread, no relay: close both ends and say why (a
+        // scoped `spawn` would panic here instead).
+        let forward = match thread::Builder::new()
+            .stack_size(RELAY_THREAD_STACK)
+            .spawn_scoped(scope, || {
+                let result = a_to_b();
+                if result.is_err() {
+                    abort();
+                }
+                result
+            }) {
+            Ok(forward) => forward,
+            Err(e) => {
                 abort();
+                return Err(Error::Io(e));
             }
-            result
-        });
+        };
         let back = b_to_a();
         if back.is_err() {
             abort();

@@ -34,6 +34,7 @@ use crate::lesson05_mac;
 use crate::lesson07_key_exchange::PUBLIC_KEY_LEN;
 use crate::lesson09_encrypted_echo::record as lesson09_record;
 use crate::lesson10_authentication::handshake::SIGNATURE_LEN;
+use crate::runtime::budget::{Charge, KEEP_BYTES};
 
 /// The lessons whose wire format the tools understand, named after their
 /// texts in `lessons/` and modules in the library.
@@ -270,8 +271,10 @@ pub struct Splitter {
     // Lesson 10's server direction: a signature follows the public key.
     signed: bool,
     state: State,
-    // Bytes received but not yet part of a complete unit.
+    // Bytes received but not yet part of a complete unit, and their claim
+    // on the memory budget.
     pending: Vec<u8>,
+    charge: Charge,
 }
 
 impl Splitter {
@@ -294,6 +297,7 @@ impl Splitter {
             signed: lesson.has_signature(direction),
             state,
             pending: Vec::new(),
+            charge: Charge::default(),
         }
     }
 
@@ -307,9 +311,32 @@ impl Splitter {
                 vec![Unit::Chunk(chunk.to_vec())]
             };
         }
-        let mut pending = std::mem::take(&mut self.pending);
-        pending.extend_from_slice(chunk);
         let mut units = Vec::new();
+        // A record still arriving is held here until it is whole: claim the
+        // memory first, and if the budget says no, stop cutting records
+        // (the bytes are still relayed, shown raw, never dropped).
+        let wanted = self.pending.len().saturating_add(chunk.len());
+        if wanted > self.pending.capacity() && self.charge.set(wanted).is_err() {
+            self.state = State::Raw;
+            let mut bytes = std::mem::take(&mut self.pending);
+            bytes.extend_from_slice(chunk);
+            let _ = self.charge.set(0);
+            units.push(Unit::Malformed {
+                bytes,
+                reason: "holding this record would pass the memory budget (--memory-budget); \
+                         showing the rest of this direction raw"
+                    .to_string(),
+            });
+            return units;
+        }
+        let mut pending = std::mem::take(&mut self.pending);
+        if pending.try_reserve_exact(chunk.len()).is_err() {
+            self.state = State::Raw;
+            pending.clear();
+            units.push(Unit::Chunk(chunk.to_vec()));
+            return units;
+        }
+        pending.extend_from_slice(chunk);
         // Cut from the front; `used` bytes are consumed, drained once below.
         let mut used = 0;
         while let Some((unit, len)) = self.next_unit(pending.get(used..).unwrap_or_default()) {
@@ -317,6 +344,11 @@ impl Splitter {
             used += len;
         }
         pending.drain(..used.min(pending.len()));
+        // After a large record, give the memory back.
+        if pending.capacity() > KEEP_BYTES && pending.len() <= KEEP_BYTES {
+            pending.shrink_to(KEEP_BYTES);
+        }
+        let _ = self.charge.set(pending.capacity());
         self.pending = pending;
         units
     }

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::lesson09_encrypted_echo::nonce::NonceMode;
 use crate::tools::hexdump;
-use crate::tools::proxy;
+use crate::tools::proxy::{self, ProxyLimits};
 use crate::tools::tap::Lesson;
 
 /// The request shape Mallory assumes: the bank client of lessons 3 and 4
@@ -152,18 +152,27 @@ impl MalloryOptions {
 }
 
 /// Runs the chosen attack on every connection to `listen`.
-pub fn run(listen: &str, upstream: &str, options: MalloryOptions) -> Result<()> {
+pub fn run(
+    listen: &str,
+    upstream: &str,
+    options: MalloryOptions,
+    limits: ProxyLimits,
+) -> Result<()> {
     let lesson = options.lesson()?;
     let options = Arc::new(options);
-    proxy::run("mallory", listen, upstream, move |pair| {
-        match options.attack {
+    proxy::run(
+        "mallory",
+        listen,
+        upstream,
+        limits,
+        move |pair| match options.attack {
             Attack::Mitm if lesson == Lesson::Authentication => {
                 impersonate::mitm_signed(&pair, &options)
             }
             Attack::Mitm => mitm::mitm(&pair, &options),
             _ => records::tamper(&pair, lesson, &options),
-        }
-    })
+        },
+    )
 }
 
 /// One line (or a few) of Mallory's log, on stdout.
