@@ -121,7 +121,7 @@ fn step_waits_for_enter_and_ctrl_d_runs_the_rest() {
     // Lesson 9 has two rows: one prompt between them, one before the table.
     let (text, _) = tour_text(Some(9), true, "\n\n");
     assert_eq!(text.matches("[Enter: ").count(), 2, "{text}");
-    assert!(text.contains("[Enter: lesson 9;"), "{text}");
+    assert!(text.contains("[Enter: lesson 9 --nonce counter;"), "{text}");
     assert!(text.contains("[Enter: the table;"), "{text}");
     // End of input at the first prompt: no more prompts, the rest still runs.
     let (text, rows) = tour_text(Some(9), true, "");

@@ -253,7 +253,7 @@ pub fn print(text: &str) {
 /// process and reads their reports back, so it keeps them in memory.
 #[derive(Clone, Debug, Default)]
 pub enum Sink {
-    /// Queued for stdout with [`print`], never waiting: the programs.
+    /// Queued for stdout with [`print()`], never waiting: the programs.
     #[default]
     Stdout,
     /// Appended to a string the caller reads: the tour. Unbounded, so

@@ -120,6 +120,14 @@ impl Stop {
             Stop::Demo(demo) => demo.number,
         }
     }
+
+    /// How the tour names it: `lesson 4`, `lesson 9 --nonce counter`.
+    pub fn name(&self) -> String {
+        match self {
+            Stop::Echo(row) => format!("lesson {}", row.label),
+            Stop::Demo(demo) => format!("lesson {}", demo.number),
+        }
+    }
 }
 
 /// Attacks on a lesson with records and one key for both directions.

@@ -43,7 +43,7 @@ use std::io::{self, BufRead, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::runtime::output::{self, Stream};
 use crate::tools::tour::lessons::{Row, STOPS, Stop};
 use crate::tools::tour::scenario::{Front, Run};
@@ -106,11 +106,15 @@ pub fn explore(row: &Row) -> Result<Findings> {
 /// (stderr opens again only for the tour's own last words on failure).
 pub fn run(options: &TourOptions) -> Result<()> {
     let stderr_open = hush_stderr();
-    let result = tour(options, &mut io::stdout(), &mut io::stdin().lock()).map(drop);
-    if result.is_err() {
-        stderr_open.store(true, Ordering::SeqCst);
+    match tour(options, &mut io::stdout(), &mut io::stdin().lock()) {
+        Ok(_) => Ok(()),
+        // `tour | head`: the reader has seen enough; stop without a word.
+        Err(Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => {
+            stderr_open.store(true, Ordering::SeqCst);
+            Err(e)
+        }
     }
-    result
 }
 
 /// The tour proper, writing to `out` and reading Enter from `input`.
@@ -135,7 +139,7 @@ pub fn tour(
     let mut lines = Vec::new();
     for (i, stop) in stops.iter().enumerate() {
         if i > 0 {
-            step = step && wait_for_enter(out, input, &format!("lesson {}", stop.number()))?;
+            step = step && wait_for_enter(out, input, &stop.name())?;
         }
         match stop {
             Stop::Demo(demo) => write!(out, "{}", narrate::demo(demo, palette))?,
