@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use e2e::{assert_usage_error, run_client, text};
+use e2e::{assert_usage_error, run_client, text, workspace_root};
 
 /// What the tour's table must say: for each row, Eve reads, flip, replay,
 /// reflect, mitm. These are the outcomes the spec states and the other
@@ -51,6 +51,22 @@ fn table(stdout: &str) -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
+/// The lines of the README's ```text block whose first line starts with
+/// `first`.
+fn readme_block(first: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+    let block: Vec<String> = readme
+        .split("```text\n")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("```").map(|(block, _)| block))
+        .find(|block| block.starts_with(first))
+        .unwrap_or_else(|| panic!("no README block starting with {first:?}"))
+        .lines()
+        .map(str::to_string)
+        .collect();
+    block
+}
+
 /// A table line's cells: they are separated by two spaces or more.
 fn cells(line: &str) -> Vec<&str> {
     line.split("  ")
@@ -82,6 +98,14 @@ fn the_whole_tour_runs_in_seconds_and_its_table_says_what_the_course_claims() {
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(took < Duration::from_secs(30), "the tour took {took:?}");
     assert_eq!(table(&stdout), expected(&[]), "{stdout}");
+    // The README shows this table as it is printed.
+    let readme = readme_block("lesson ");
+    let printed: Vec<&str> = stdout
+        .lines()
+        .skip_while(|line| *line != readme[0])
+        .take(readme.len())
+        .collect();
+    assert_eq!(printed, readme, "{stdout}");
     // Every lesson 1-11 has its stop, in order.
     let stops: Vec<&str> = stdout
         .lines()
@@ -113,6 +137,15 @@ fn lesson_3_alone_runs_only_lesson_3() {
         ["Lesson 3: AES-256-CTR under a shared key  (lessons/03-ctr-channel.md)"]
     );
     assert_eq!(table(&stdout), expected(&["3"]), "{stdout}");
+    // The README's excerpt is this output: every line but the random
+    // nonce and ciphertext bytes.
+    for line in readme_block("Lesson 3: ") {
+        let random = line.starts_with("      nonce ") || line.starts_with("      ciphertext ");
+        assert!(
+            random || stdout.contains(&line),
+            "{line:?} not in\n{stdout}"
+        );
+    }
     // What Eve saw is her own dump of the client's first record.
     assert!(
         stdout.contains("client -> server  record #1, 60 bytes"),

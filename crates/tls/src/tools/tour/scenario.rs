@@ -46,7 +46,7 @@ pub const WANTED: &[u8] = b"amount=900";
 /// milliseconds; this only bounds a run that went wrong.
 const PATIENCE: Duration = Duration::from_secs(10);
 /// Bytes of each field Eve shows (her program's default is 64).
-const EVE_FIELD_LIMIT: usize = 32;
+const EVE_FIELD_LIMIT: usize = 16;
 
 /// Who stands between the client and the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
