@@ -138,11 +138,15 @@ pub fn tour(
     let mut step = options.step;
     let mut lines = Vec::new();
     for (i, stop) in stops.iter().enumerate() {
+        // --step: a pause before every stop but the first (Ctrl-D ends
+        // the pausing, not the tour).
         if i > 0 {
             step = step && wait_for_enter(out, input, &stop.name())?;
         }
         match stop {
+            // No server to attack: name the program to run by hand.
             Stop::Demo(demo) => write!(out, "{}", narrate::demo(demo, palette))?,
+            // Run it, say what happened, keep its verdicts for the table.
             Stop::Echo(row) => {
                 let findings = explore(row)?;
                 let text = narrate::row(row, &findings.honest, &findings.verdicts, palette);
@@ -156,6 +160,7 @@ pub fn tour(
         writeln!(out)?;
         out.flush()?;
     }
+    // The table, made of the verdicts just printed (a demo alone has none).
     if !lines.is_empty() {
         if step && stops.len() > 1 {
             wait_for_enter(out, input, "the table")?;
