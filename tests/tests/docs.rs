@@ -385,8 +385,8 @@ fn every_cited_program_path_and_test_exists() {
     assert_eq!(
         checked,
         Checked {
-            programs: 82,
-            paths: 160,
+            programs: 84,
+            paths: 161,
             tests: 66,
             items: 120,
         },

@@ -40,8 +40,9 @@
 //!
 //! - [`runtime`]: the echo server and client loops every lesson runs on,
 //!   their limits and the shared command-line flags.
-//! - [`tools`]: Eve (the passive tap) and Mallory (the active attacker).
-//!   They understand every lesson's wire format; no lesson uses them.
+//! - [`tools`]: Eve (the passive tap) and Mallory (the active attacker),
+//!   and the tour that runs every lesson past them. They understand every
+//!   lesson's wire format; no lesson uses them.
 //! - [`error`]: the one error type; every bad peer byte ends up here.
 //!
 //! The programs in `src/bin/` are thin: each parses its flags and calls one
