@@ -185,3 +185,142 @@ fn forty_16_mib_messages_stay_within_the_budget_on_lesson3() {
     assert!(peak < 256 + 64, "peak {peak} MiB");
     assert!(whole >= 1, "no client was served");
 }
+
+// ------------------------------------------------------------ idle memory
+
+/// What one idle connection costs the server, by lesson: 100 clients each
+/// send one large message (lesson 1 a 4 KiB read, lessons 2, 3 and 5 a
+/// 1 MiB record, 9 and 10 the largest record, 65,507 bytes, lesson 11 four
+/// full TLS records), read the echo, and stay connected. The growth of the
+/// server's resident memory, divided by 100, must stay under 512 KiB for
+/// every lesson (it was 32 MiB for lesson 2 and 42 MiB for lesson 3 after
+/// a 16 MiB message, before buffers shrank back). The figures are printed
+/// for SECURITY.md.
+#[test]
+fn an_idle_connection_holds_little_memory_on_every_lesson() {
+    use tls::runtime::message::{MessageReader, MessageWriter};
+    use tls::runtime::socket::Socket;
+
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    const CLIENTS: usize = 100;
+    const LIMIT_KIB: usize = 512;
+
+    fn echo_and_keep(
+        mut reader: impl MessageReader + 'static,
+        mut writer: impl MessageWriter + 'static,
+        message: &[u8],
+    ) -> Box<dyn std::any::Any> {
+        writer.write_message(message).unwrap();
+        let mut got = 0;
+        while got < message.len() {
+            got += reader.read_message().unwrap().unwrap().len();
+        }
+        Box::new((reader, writer))
+    }
+
+    let key = scratch("idle-lesson10.key");
+    let out = run_client("10-genkey", &["--out", key.to_str().unwrap()], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let public =
+        tls::lesson10_authentication::identity::ServerPublicKey::from_arg(text(&out.stdout).trim())
+            .unwrap();
+    let ca = scratch("idle-lesson11-ca.pem");
+    let key_arg = key.to_str().unwrap().to_string();
+    let ca_arg = ca.to_str().unwrap().to_string();
+
+    let lessons: [(u8, &str, Vec<&str>, usize); 7] = [
+        (1, "1-plain-echo-server", vec![], 4096),
+        (2, "2-record-echo-server", vec![], 1 << 20),
+        (3, "3-ctr-echo-server", vec![], 1 << 20),
+        (5, "5-mac-echo-server", vec![], 1 << 20),
+        (9, "9-echo-server", vec![], 65_507),
+        (10, "10-echo-server", vec!["--key", &key_arg], 65_507),
+        (11, "11-tls13-server", vec!["--ca-out", &ca_arg], 4 * 16_384),
+    ];
+    for (lesson, program, args, size) in lessons {
+        let server = Server::start(program, &[&["--quiet"][..], &args].concat());
+        thread::sleep(Duration::from_millis(300));
+        let before = memory_mib_kib(server.pid());
+        let message = vec![b'i'; size];
+        let mut idle = Vec::new();
+        for _ in 0..CLIENTS {
+            let stream = TcpStream::connect(&server.addr).unwrap();
+            stream.set_read_timeout(Some(PATIENCE)).unwrap();
+            let socket = Socket::new(stream);
+            idle.push(match lesson {
+                1 => {
+                    let (r, w) = tls::lesson01_plaintext::open(socket, 65_536, Duration::ZERO);
+                    echo_and_keep(r, w, &message)
+                }
+                2 => {
+                    let (r, w) = tls::lesson02_records::open(socket);
+                    echo_and_keep(r, w, &message)
+                }
+                3 => {
+                    let (r, w) = tls::lesson03_ctr_channel::open(socket);
+                    echo_and_keep(r, w, &message)
+                }
+                5 => {
+                    let (r, w) =
+                        tls::lesson05_mac::open(socket, tls::lesson05_mac::SeqCheck::Required);
+                    echo_and_keep(r, w, &message)
+                }
+                9 => {
+                    let mode = tls::lesson09_encrypted_echo::nonce::NonceMode::Random;
+                    let (r, w, _) =
+                        tls::lesson09_encrypted_echo::channel::connect(socket, mode).unwrap();
+                    echo_and_keep(r, w, &message)
+                }
+                10 => {
+                    let mode = tls::lesson09_encrypted_echo::nonce::NonceMode::Random;
+                    let (r, w, _) =
+                        tls::lesson10_authentication::channel::connect(socket, &public, mode)
+                            .unwrap();
+                    echo_and_keep(r, w, &message)
+                }
+                _ => {
+                    use tls::lesson11_real_tls13::{
+                        certs::ServerVerifier, channel, client::ClientConfig,
+                    };
+                    let config = ClientConfig {
+                        verifier: ServerVerifier::load(&ca, "localhost").unwrap(),
+                        keylog: None,
+                    };
+                    let (r, w) = channel::connect(socket, &config).unwrap();
+                    echo_and_keep(r, w, &message)
+                }
+            });
+        }
+        // Let every echo loop go back to waiting, with its buffers recycled.
+        thread::sleep(Duration::from_millis(1000));
+        let after = memory_mib_kib(server.pid());
+        let each = after.saturating_sub(before) / CLIENTS;
+        eprintln!(
+            "lesson {lesson}: {CLIENTS} idle connections after a {size}-byte message: \
+             {before} KiB -> {after} KiB, {each} KiB each"
+        );
+        assert!(
+            each < LIMIT_KIB,
+            "lesson {lesson}: {each} KiB per idle connection"
+        );
+        drop(idle);
+    }
+    let _ = std::fs::remove_file(key);
+    let _ = std::fs::remove_file(ca);
+}
+
+/// The server's resident memory in KiB.
+fn memory_mib_kib(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<usize>()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no VmRSS in /proc/{pid}/status"))
+}
