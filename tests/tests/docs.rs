@@ -2,10 +2,12 @@
 //! they cite exists, so a learner never copies a `cargo run` that cannot
 //! work or looks for a test that is not there.
 //!
-//! Three kinds of citation are checked, in README.md, SECURITY.md,
+//! These kinds of citation are checked, in README.md, SECURITY.md,
 //! BENCHMARKS.md, fuzz/README.md and every text under lessons/:
 //!
 //! - `--bin NAME`: a program `crates/*/src/bin/NAME.rs`;
+//! - `--test NAME` (in a `cargo test` command): a test target, a file
+//!   `tests/NAME.rs` of some package or a `[[test]]` named so;
 //! - a file path in backticks or a markdown link (`crates/tls/src/...`,
 //!   `lessons/wireshark/lesson9.lua`, `../SECURITY.md`): the file or
 //!   folder exists;
@@ -60,15 +62,36 @@ fn markdown_files(dir: &Path, found: &mut Vec<PathBuf>) {
 
 /// Every `--bin NAME` in the text.
 fn programs_named(text: &str) -> Vec<String> {
+    named_after(text, "--bin")
+}
+
+/// Every `--test NAME` in the text: a test target of some package.
+fn test_targets_named(text: &str) -> Vec<String> {
+    named_after(text, "--test")
+}
+
+/// Every word that follows `flag` in the text.
+fn named_after(text: &str, flag: &str) -> Vec<String> {
     let words: Vec<&str> = text.split_whitespace().collect();
     words
         .windows(2)
-        .filter(|w| w[0].trim_start_matches('`') == "--bin")
+        .filter(|w| w[0].trim_start_matches('`') == flag)
         .map(|w| {
             w[1].trim_matches(|c: char| "`),.;:".contains(c))
                 .to_string()
         })
         .collect()
+}
+
+/// True if a package of the workspace has a test target `name`: a file
+/// `tests/NAME.rs`, or a `[[test]]` of that name in its Cargo.toml.
+fn test_target_exists(root: &Path, name: &str) -> bool {
+    ["crates/tls", "crates/bench", "tests"].iter().any(|package| {
+        let dir = root.join(package);
+        let manifest = fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
+        dir.join("tests").join(format!("{name}.rs")).exists()
+            || manifest.contains(&format!("name = \"{name}\""))
+    })
 }
 
 /// Everything between backticks on one line, in order.
@@ -277,6 +300,7 @@ fn test_exists(files: &BTreeMap<String, Vec<PathBuf>>, file: &str, name: &str) -
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Checked {
     programs: usize,
+    test_targets: usize,
     paths: usize,
     tests: usize,
     items: usize,
@@ -304,6 +328,13 @@ fn every_cited_program_path_and_test_exists() {
             });
             if !found {
                 missing.push(format!("{shown}: `--bin {name}`: no such program"));
+            }
+        }
+
+        for name in test_targets_named(&text) {
+            checked.test_targets += 1;
+            if !test_target_exists(&root, &name) {
+                missing.push(format!("{shown}: `--test {name}`: no such test target"));
             }
         }
 
@@ -385,10 +416,11 @@ fn every_cited_program_path_and_test_exists() {
     assert_eq!(
         checked,
         Checked {
-            programs: 85,
-            paths: 166,
-            tests: 106,
-            items: 127,
+            programs: 84,
+            test_targets: 29,
+            paths: 179,
+            tests: 122,
+            items: 113,
         },
         "the texts' citations changed: check the list above is right, then update the counts"
     );
@@ -400,6 +432,13 @@ fn the_checker_sees_each_kind_of_citation() {
         "x\n  cargo run -p tls --bin 9-echo-server --addr a\n`cargo run --bin eve`)",
     );
     assert_eq!(names, ["9-echo-server", "eve"]);
+    let targets = test_targets_named("cargo test -p e2e --test lesson9 --test `keylog`.");
+    assert_eq!(targets, ["lesson9", "keylog"]);
+    let root = workspace_root();
+    assert!(test_target_exists(&root, "lesson9"));
+    assert!(test_target_exists(&root, "aes_ctr_vectors"));
+    assert!(test_target_exists(&root, "external_python_lesson03"));
+    assert!(!test_target_exists(&root, "ctr_interop"));
     assert_eq!(
         backticked("see `crates/tls/src/lib.rs` and `a.rs::b`, `c`"),
         ["crates/tls/src/lib.rs", "a.rs::b", "c"]

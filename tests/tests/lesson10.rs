@@ -275,6 +275,10 @@ fn key_mistakes_end_with_one_clear_line() {
         .unwrap();
     assert!(out.status.success());
     assert!(text(&out.stdout).contains("--server-key <HEX|FILE>"));
+    // The wait before "the server sent no signature" (lessons/10-authentication.md).
+    let help = text(&out.stdout);
+    let timeout = help.split("--timeout <SECS>").nth(1).unwrap_or_default();
+    assert!(timeout.contains("[default: 30]"), "{help}");
     let _ = fs::remove_file(&garbled);
     let _ = fs::remove_file(&secret);
 }
@@ -454,7 +458,10 @@ fn reflect_is_caught_by_direction_keys() {
     assert_eq!(text(&out.stdout), "");
     let err = text(&out.stderr);
     assert!(
-        err.contains("10-echo-client: record failed authentication (bad tag)"),
+        err.contains(
+            "10-echo-client: record failed authentication (bad tag): \
+             someone changed it on the way"
+        ),
         "{err}"
     );
     assert!(server.printed_messages().is_empty());

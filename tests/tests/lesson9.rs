@@ -28,7 +28,19 @@ fn piped_file_round_trips_exactly_including_a_200_kb_line() {
         "{}",
         server.stdout()
     );
-    assert!(server.stdout().contains("] hello secret world"));
+    // Each record is printed as it arrives: the long line as four
+    // previews, 3 x 65507 bytes and 3479, each ending with its length.
+    let mut expected = vec![
+        "hello secret world".to_string(),
+        String::new(),
+        "line with spaces  ".to_string(),
+    ];
+    expected.extend(long_line.as_bytes().chunks(65_507).map(shown));
+    expected.push("last".to_string());
+    assert_eq!(server.printed_messages(), expected);
+    let lengths: Vec<usize> = expected[3..7].iter().map(|p| printed_len(p)).collect();
+    assert_eq!(lengths, [65_507, 65_507, 65_507, 3479]);
+    assert!(expected[6].ends_with("... (3479 bytes)"), "{}", expected[6]);
 }
 
 #[test]

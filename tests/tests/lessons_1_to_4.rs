@@ -110,8 +110,9 @@ fn lesson1_the_wire_carries_the_plaintext_itself() {
 #[test]
 fn lesson2_claim_sends_glue_together_without_framing() {
     // The command from lessons/02-records.md: a server that waits a second
-    // before each read, and a --chat client that sends three lines without
-    // waiting for echoes. The three sends come out of one read.
+    // before each read, and a client that sends three lines without waiting
+    // for echoes. The three sends come out of one read, and the --chat
+    // client, which prints whatever arrives, prints them glued too.
     let server = Server::start("1-plain-echo-server", &["--read-delay-ms", "1000"]);
     let out = run_client(
         "1-plain-echo-client",
@@ -122,6 +123,23 @@ fn lesson2_claim_sends_glue_together_without_framing() {
     assert!(server.wait_stdout("client disconnected", 1));
     assert_eq!(server.printed_messages(), ["onetwothree"]);
     assert_eq!(text(&out.stdout), "onetwothree\n");
+}
+
+#[test]
+fn lesson2_claim_the_line_mode_client_cuts_a_glued_echo_by_what_it_sent() {
+    // The same run without --chat: the server still reads one glued
+    // message, but the client knows the three lines it sent and cuts the
+    // echo to match them.
+    let server = Server::start("1-plain-echo-server", &["--read-delay-ms", "1000"]);
+    let out = run_client(
+        "1-plain-echo-client",
+        &["--addr", &server.addr],
+        b"one\ntwo\nthree\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(server.wait_stdout("client disconnected", 1));
+    assert_eq!(server.printed_messages(), ["onetwothree"]);
+    assert_eq!(text(&out.stdout), "one\ntwo\nthree\n");
 }
 
 #[test]
@@ -364,6 +382,21 @@ fn every_program_explains_itself_with_help() {
         assert!(help.contains(&format!("Lesson {lesson}")), "{name}: {help}");
         if name.contains("server") || name.contains("client") {
             assert!(help.contains("--addr"), "{name}: {help}");
+            assert!(help.contains("--chat"), "{name}: {help}");
+        }
+        // The flags lessons/01-plaintext.md lists for each side.
+        let side: &[&str] = if name.contains("server") {
+            &["--handshake-timeout", "--idle-timeout", "--max-connections"]
+        } else if name.contains("client") {
+            &["--timeout"]
+        } else {
+            &[]
+        };
+        for flag in side {
+            assert!(help.contains(flag), "{name} --help has no {flag}: {help}");
+        }
+        if name == "1-plain-echo-server" {
+            assert!(help.contains("--read-size") && help.contains("--read-delay-ms"));
         }
     }
 }

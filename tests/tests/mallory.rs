@@ -87,9 +87,12 @@ fn flip_is_caught_by_the_lesson9_tag() {
     // The client lost its connection and says so; it printed no echo.
     assert!(!out.status.success());
     assert_eq!(text(&out.stdout), "");
+    // (The first line is 40 bytes; the hint names the likely causes.)
     assert!(
-        text(&out.stderr)
-            .contains("9-echo-client: the server closed the connection after echoing 0 of"),
+        text(&out.stderr).contains(
+            "9-echo-client: the server closed the connection after echoing 0 of 40 bytes: \
+             the server may have dropped us (see its log)"
+        ),
         "{}",
         text(&out.stderr)
     );
@@ -161,7 +164,10 @@ fn replay_is_caught_by_lesson9_counter_nonces() {
     assert!(!out.status.success());
     assert_eq!(text(&out.stdout), "pay bob 100\n");
     assert!(
-        text(&out.stderr).contains("the server closed the connection after echoing 0 of"),
+        text(&out.stderr).contains(
+            "the server closed the connection after echoing 0 of 6 bytes: \
+             the server may have dropped us (see its log)"
+        ),
         "{}",
         text(&out.stderr)
     );
@@ -211,8 +217,12 @@ fn reflect_is_caught_by_lesson9_direction_keys() {
     // The client reads with s2c; its own record was sealed with c2s.
     assert!(!out.status.success());
     assert_eq!(text(&out.stdout), "");
+    // The client names the likely cause in the same line.
     assert!(
-        text(&out.stderr).contains("9-echo-client: record failed authentication (bad tag)"),
+        text(&out.stderr).contains(
+            "9-echo-client: record failed authentication (bad tag): \
+             someone changed it on the way"
+        ),
         "{}",
         text(&out.stderr)
     );
