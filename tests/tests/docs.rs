@@ -86,12 +86,14 @@ fn named_after(text: &str, flag: &str) -> Vec<String> {
 /// True if a package of the workspace has a test target `name`: a file
 /// `tests/NAME.rs`, or a `[[test]]` of that name in its Cargo.toml.
 fn test_target_exists(root: &Path, name: &str) -> bool {
-    ["crates/tls", "crates/bench", "tests"].iter().any(|package| {
-        let dir = root.join(package);
-        let manifest = fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
-        dir.join("tests").join(format!("{name}.rs")).exists()
-            || manifest.contains(&format!("name = \"{name}\""))
-    })
+    ["crates/tls", "crates/bench", "tests"]
+        .iter()
+        .any(|package| {
+            let dir = root.join(package);
+            let manifest = fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
+            dir.join("tests").join(format!("{name}.rs")).exists()
+                || manifest.contains(&format!("name = \"{name}\""))
+        })
 }
 
 /// Everything between backticks on one line, in order.
