@@ -6,6 +6,8 @@
 //! - [`hexdump`]: labelled hex dumps, coloured only on a terminal.
 //! - [`proxy`]: accept a client, connect to the server, relay both ways.
 //! - [`eve`]: the passive tap; prints every record, field by field.
+//! - [`tls13_view`]: what Eve makes of lesson 11's TLS 1.3 records, and how
+//!   she decrypts them with a key log.
 //! - [`mallory`]: the active attacker: flip, replay, reflect, mitm.
 
 pub mod eve;
@@ -13,3 +15,4 @@ pub mod hexdump;
 pub mod mallory;
 pub mod proxy;
 pub mod tap;
+pub mod tls13_view;
