@@ -13,7 +13,7 @@
 //! in this test's scratch space.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use e2e::*;
@@ -33,7 +33,7 @@ fn server(name: &str, args: &[&str]) -> (Server, PathBuf) {
 }
 
 /// The client, through `via`, trusting `ca`.
-fn client(via: &Server, ca: &PathBuf, input: &str) -> Output {
+fn client(via: &Server, ca: &Path, input: &str) -> Output {
     let args = ["--addr", via.addr.as_str(), "--ca", ca.to_str().unwrap()];
     run_client(CLIENT, &args, input.as_bytes())
 }

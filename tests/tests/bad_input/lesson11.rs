@@ -10,7 +10,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::thread;
 
 use e2e::bad_peer::*;
@@ -44,7 +44,7 @@ fn start(name: &str, args: &[&str]) -> (Server, PathBuf) {
 }
 
 /// The good client, trusting the server's CA, is still served.
-fn still_serving(server: &mut Server, ca: &PathBuf) {
+fn still_serving(server: &mut Server, ca: &Path) {
     assert_still_serving(server, CLIENT11, &["--ca", ca.to_str().unwrap()]);
     let _ = std::fs::remove_file(ca);
 }
