@@ -386,7 +386,7 @@ fn every_cited_program_path_and_test_exists() {
         checked,
         Checked {
             programs: 82,
-            paths: 159,
+            paths: 160,
             tests: 66,
             items: 120,
         },
