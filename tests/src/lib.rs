@@ -35,6 +35,24 @@ pub fn bin(name: &str) -> PathBuf {
         let release = !cfg!(debug_assertions);
         let mut build = Command::new(cargo);
         build.args(["build", "--quiet", "--locked", "-p", "tls", "--bins"]);
+        // Cargo gives this test process the variables of the `e2e` package.
+        // Passed on, they look like a changed environment to build scripts
+        // that watch them (ring's watches CARGO_MANIFEST_DIR), and every
+        // test run would rebuild ring and all that depends on it.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("CARGO_PKG_")
+                || matches!(
+                    name.as_ref(),
+                    "CARGO_MANIFEST_DIR"
+                        | "CARGO_MANIFEST_PATH"
+                        | "CARGO_CRATE_NAME"
+                        | "CARGO_PRIMARY_PACKAGE"
+                )
+            {
+                build.env_remove(name.as_ref());
+            }
+        }
         if release {
             build.arg("--release");
         }

@@ -17,6 +17,9 @@
 //!            len(u16 BE) || nonce(12) || ChaCha20 ciphertext || tag(16)
 //! lesson 10  as lesson 9, but the server's direction opens with its public
 //!            key (32) AND an Ed25519 signature (64); then lesson 9 records
+//! lesson 11  TLS records: type(1) || legacy_version(2) || length(u16 BE)
+//!            || fragment; the length sits *after* two other fields, so
+//!            these get their own state rather than a [`Layout`]
 //! ```
 //!
 //! The splitter only *reads* the format; it never needs a key. A length it
@@ -34,6 +37,7 @@ use crate::lesson05_mac;
 use crate::lesson07_key_exchange::PUBLIC_KEY_LEN;
 use crate::lesson09_encrypted_echo::record as lesson09_record;
 use crate::lesson10_authentication::handshake::SIGNATURE_LEN;
+use crate::lesson11_real_tls13::record::{ContentType, HEADER_LEN, Header};
 use crate::runtime::budget::{Charge, KEEP_BYTES};
 
 /// The lessons whose wire format the tools understand, named after their
@@ -56,6 +60,9 @@ pub enum Lesson {
     /// Lesson 10, `lesson10_authentication`: lesson 9 with the server's
     /// Ed25519 signature after its public key.
     Authentication,
+    /// Lesson 11, `lesson11_real_tls13`: real TLS 1.3 records, a 5-byte
+    /// header (type, legacy_version, length) and then the fragment.
+    RealTls13,
 }
 
 impl Lesson {
@@ -68,14 +75,17 @@ impl Lesson {
             Lesson::Mac => 5,
             Lesson::EncryptedEcho => 9,
             Lesson::Authentication => 10,
+            Lesson::RealTls13 => 11,
         }
     }
 
-    /// Where the parts of a record sit, or `None` for lesson 1 (no records).
-    /// Every number comes from the lesson's own constants.
+    /// Where the parts of a record sit, or `None` for lesson 1 (no records)
+    /// and lesson 11 (TLS records, cut by their own header: see
+    /// [`Lesson::has_tls_records`]). Every number comes from the lesson's
+    /// own constants.
     pub fn layout(self) -> Option<Layout> {
         match self {
-            Lesson::Plaintext => None,
+            Lesson::Plaintext | Lesson::RealTls13 => None,
             Lesson::Records => Some(Layout {
                 prefix: lesson02_records::PREFIX_LEN,
                 seq: 0,
@@ -113,6 +123,11 @@ impl Lesson {
         matches!(self, Lesson::EncryptedEcho | Lesson::Authentication)
     }
 
+    /// Lesson 11: TLS 1.3 records, each behind a 5-byte header.
+    pub fn has_tls_records(self) -> bool {
+        self == Lesson::RealTls13
+    }
+
     /// Lesson 10: the server's public key is followed by its signature.
     pub fn has_signature(self, direction: Direction) -> bool {
         self == Lesson::Authentication && direction == Direction::ServerToClient
@@ -128,7 +143,8 @@ impl fmt::Display for Lesson {
 impl FromStr for Lesson {
     type Err = String;
 
-    /// `"1"`, `"2"`, `"3"`, `"5"`, `"9"` or `"10"`, as typed after `--lesson`.
+    /// `"1"`, `"2"`, `"3"`, `"5"`, `"9"`, `"10"` or `"11"`, as typed after
+    /// `--lesson`.
     fn from_str(s: &str) -> Result<Lesson, String> {
         match s.trim() {
             "1" => Ok(Lesson::Plaintext),
@@ -137,8 +153,9 @@ impl FromStr for Lesson {
             "5" => Ok(Lesson::Mac),
             "9" => Ok(Lesson::EncryptedEcho),
             "10" => Ok(Lesson::Authentication),
+            "11" => Ok(Lesson::RealTls13),
             other => Err(format!(
-                "the tools understand lessons 1, 2, 3, 5, 9 and 10, not {other:?}"
+                "the tools understand lessons 1, 2, 3, 5, 9, 10 and 11, not {other:?}"
             )),
         }
     }
@@ -230,7 +247,7 @@ pub enum Unit {
     /// Lesson 10: the server's 64-byte Ed25519 signature over both public
     /// keys, right after its own key.
     Signature(Vec<u8>),
-    /// A whole record, length prefix included.
+    /// A whole record, length prefix (lesson 11: the 5-byte header) included.
     Record(Vec<u8>),
     /// Bytes that cannot be a record; the reason says why.
     Malformed {
@@ -260,6 +277,8 @@ enum State {
     Signature,
     /// Cutting records.
     Records,
+    /// Cutting lesson 11's TLS records.
+    TlsRecords,
     /// No framing (lesson 1), or framing was lost: pass chunks through.
     Raw,
 }
@@ -288,6 +307,7 @@ impl Splitter {
     /// A splitter at the very start of one direction of `lesson`.
     pub fn for_direction(lesson: Lesson, direction: Direction) -> Splitter {
         let state = match (lesson.layout(), lesson.has_handshake()) {
+            _ if lesson.has_tls_records() => State::TlsRecords,
             (None, _) => State::Raw,
             (Some(_), true) => State::Handshake,
             (Some(_), false) => State::Records,
@@ -397,8 +417,45 @@ impl Splitter {
                 let record = rest.get(..whole)?;
                 Some((Unit::Record(record.to_vec()), whole))
             }
+            State::TlsRecords => self.next_tls_record(rest),
             State::Raw => (!rest.is_empty()).then(|| (Unit::Chunk(rest.to_vec()), rest.len())),
         }
+    }
+
+    /// Lesson 11: the next TLS record at the front of `rest`. The header is
+    /// checked (a content type TLS has, a length within the limit for that
+    /// type) before the body is waited for.
+    fn next_tls_record(&mut self, rest: &[u8]) -> Option<(Unit, usize)> {
+        let header = Header::parse(*rest.first_chunk::<HEADER_LEN>()?);
+        let length = usize::from(header.length);
+        let problem = if ContentType::from_u8(header.content_type).is_none() {
+            Some(format!(
+                "content type {} is not a TLS record type (20..=23)",
+                header.content_type
+            ))
+        } else if length > header.max_length() {
+            Some(format!(
+                "length {length} is over the TLS limit for this type ({}); \
+                 a receiver answers record_overflow",
+                header.max_length()
+            ))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            self.state = State::Raw;
+            let reason = format!("{problem}; showing the rest of this direction raw");
+            return Some((
+                Unit::Malformed {
+                    bytes: rest.to_vec(),
+                    reason,
+                },
+                rest.len(),
+            ));
+        }
+        let whole = HEADER_LEN + length;
+        let record = rest.get(..whole)?;
+        Some((Unit::Record(record.to_vec()), whole))
     }
 
     /// Call at end of stream: bytes of an unfinished unit, if any.
@@ -536,6 +593,81 @@ mod tests {
         record.extend([0u8; 56]);
         assert!(s.push(&record[..59]).is_empty());
         assert_eq!(s.push(&record[59..]), vec![Unit::Record(record)]);
+    }
+
+    /// A lesson 11 record: type, legacy_version 0x0303, u16 length, body.
+    fn tls_record(content_type: u8, body_len: usize) -> Vec<u8> {
+        let mut r = vec![content_type, 3, 3];
+        r.extend(u16::try_from(body_len).unwrap().to_be_bytes());
+        r.extend((0..body_len).map(|i| i as u8));
+        r
+    }
+
+    #[test]
+    fn lesson11_cuts_tls_records_however_tcp_splits_them() {
+        use crate::lesson11_real_tls13::record::MAX_CIPHERTEXT_LEN;
+        let hello = tls_record(22, 200);
+        let ccs = tls_record(20, 1);
+        let sealed = tls_record(23, MAX_CIPHERTEXT_LEN);
+        let wire = [hello.clone(), ccs.clone(), sealed.clone()].concat();
+        // Inside a header, at a header's end, inside a body, and whole.
+        for cuts in [
+            vec![3, 205, 206, 300],
+            vec![5, 210],
+            vec![1, 2, 3, 4],
+            vec![],
+        ] {
+            let mut s = Splitter::new(Lesson::RealTls13);
+            let mut got = Vec::new();
+            let mut at = 0;
+            for cut in cuts.into_iter().chain([wire.len()]) {
+                got.extend(s.push(&wire[at..cut]));
+                at = cut;
+            }
+            assert_eq!(
+                got,
+                vec![
+                    Unit::Record(hello.clone()),
+                    Unit::Record(ccs.clone()),
+                    Unit::Record(sealed.clone())
+                ]
+            );
+            assert_eq!(s.finish(), None);
+        }
+        assert_eq!("11".parse::<Lesson>(), Ok(Lesson::RealTls13));
+        assert_eq!(Lesson::RealTls13.number(), 11);
+        assert_eq!(Lesson::RealTls13.to_string(), "lesson 11");
+        assert!(
+            "12".parse::<Lesson>()
+                .unwrap_err()
+                .contains("1, 2, 3, 5, 9, 10 and 11")
+        );
+    }
+
+    #[test]
+    fn lesson11_refuses_a_bad_header_before_buffering_the_body() {
+        // A plaintext record one byte over 2^14: refused at its header.
+        let mut s = Splitter::new(Lesson::RealTls13);
+        let units = s.push(&[22, 3, 1, 0x40, 0x01]);
+        assert!(
+            matches!(&units[..], [Unit::Malformed { reason, .. }] if reason.contains("record_overflow")),
+            "{units:?}"
+        );
+        assert_eq!(s.push(b"more"), vec![Unit::Chunk(b"more".to_vec())]);
+        // 2^14 + 256 is allowed for an encrypted record, one more is not.
+        let mut s = Splitter::new(Lesson::RealTls13);
+        assert!(s.push(&[23, 3, 3, 0x41, 0x00]).is_empty());
+        let mut s = Splitter::new(Lesson::RealTls13);
+        assert!(matches!(
+            &s.push(&[23, 3, 3, 0x41, 0x01])[..],
+            [Unit::Malformed { .. }]
+        ));
+        // Not TLS at all: an HTTP request's "GET /".
+        let mut s = Splitter::new(Lesson::RealTls13);
+        assert!(matches!(
+            &s.push(b"GET / HTTP/1.1\r\n")[..],
+            [Unit::Malformed { reason, .. }] if reason.contains("content type 71")
+        ));
     }
 
     #[test]
