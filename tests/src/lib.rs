@@ -38,6 +38,19 @@ pub fn bin(name: &str) -> PathBuf {
         if release {
             build.arg("--release");
         }
+        // Cargo runs this test with its own package's variables set
+        // (CARGO_MANIFEST_DIR, CARGO_PKG_NAME, ...). Build scripts that
+        // watch them (ring's does) would see a change and rebuild, twice
+        // per test run: once here, once in the next plain `cargo build`.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if ["CARGO_MANIFEST_", "CARGO_PKG_", "CARGO_CRATE_", "CARGO_PRIMARY_"]
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
+            {
+                build.env_remove(&*name);
+            }
+        }
         let status = build
             .current_dir(workspace_root())
             .status()
