@@ -1,0 +1,289 @@
+//! Lesson 11 against OpenSSL's own programs, `openssl s_server` and
+//! `openssl s_client`: a TLS 1.3 stack we did not write, in a separate
+//! process, restricted to the course's configuration
+//! (TLS_CHACHA20_POLY1305_SHA256, X25519, Ed25519 certificates).
+//!
+//! The certificates for `s_server` are made by `openssl` itself (a CA and a
+//! `localhost` server certificate, both Ed25519), so nothing on the
+//! server's side of those tests comes from our code or rcgen.
+//!
+//! Needs `openssl` 1.1.1 or later on PATH (Debian: `apt-get install -y
+//! openssl`). Without it the tests fail and print the install line.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use e2e::outside::{Background, require_tool, scratch_dir};
+use e2e::{Server, shown};
+
+/// Restricts either OpenSSL program to what lesson 11 speaks.
+const COURSE_SUITE: [&str; 5] = [
+    "-tls1_3",
+    "-ciphersuites",
+    "TLS_CHACHA20_POLY1305_SHA256",
+    "-groups",
+    "X25519",
+];
+
+/// An OpenSSL configuration for the two certificates: a CA that may sign
+/// certificates, and a server certificate for the name `localhost`.
+const PKI_CONFIG: &str = "\
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = lesson 11 test CA (made by openssl)
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost
+";
+
+/// A CA and a `localhost` server certificate, all made by `openssl`.
+struct OpensslPki {
+    dir: PathBuf,
+    ca: PathBuf,
+    server_cert: PathBuf,
+    server_key: PathBuf,
+}
+
+impl Drop for OpensslPki {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs `openssl ARGS` in `dir`; panics with its stderr if it fails.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("cannot run openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn openssl_pki(name: &str) -> OpensslPki {
+    require_tool("openssl");
+    let dir = scratch_dir(name);
+    fs::write(dir.join("pki.cnf"), PKI_CONFIG).unwrap();
+    // The CA: an Ed25519 key and a self-signed certificate.
+    openssl(
+        &dir,
+        &["genpkey", "-algorithm", "ed25519", "-out", "ca.key"],
+    );
+    #[rustfmt::skip]
+    openssl(&dir, &[
+        "req", "-x509", "-new", "-key", "ca.key", "-config", "pki.cnf",
+        "-extensions", "ca", "-days", "2", "-out", "ca.pem",
+    ]);
+    // The server: an Ed25519 key, a request, and the CA's signature on it.
+    openssl(
+        &dir,
+        &["genpkey", "-algorithm", "ed25519", "-out", "server.key"],
+    );
+    #[rustfmt::skip]
+    openssl(&dir, &[
+        "req", "-new", "-key", "server.key", "-subj", "/CN=localhost",
+        "-config", "pki.cnf", "-out", "server.csr",
+    ]);
+    #[rustfmt::skip]
+    openssl(&dir, &[
+        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-set_serial", "2", "-days", "2", "-extfile", "pki.cnf", "-extensions", "server",
+        "-out", "server.pem",
+    ]);
+    OpensslPki {
+        ca: dir.join("ca.pem"),
+        server_cert: dir.join("server.pem"),
+        server_key: dir.join("server.key"),
+        dir,
+    }
+}
+
+/// `openssl s_server` for one connection on a free loopback port, with the
+/// course's suite and group and `pki`'s certificate; returns it and its
+/// address once it is listening.
+fn s_server(pki: &OpensslPki) -> (Background, String) {
+    let mut command = Command::new("openssl");
+    command
+        .args(["s_server", "-accept", "127.0.0.1:0", "-naccept", "1"])
+        .args(COURSE_SUITE)
+        .arg("-cert")
+        .arg(&pki.server_cert)
+        .arg("-key")
+        .arg(&pki.server_key);
+    let server = Background::start(command);
+    // "ACCEPT 127.0.0.1:PORT": the port the system gave it.
+    server.expect_stdout("ACCEPT 127.0.0.1:");
+    let stdout = server.stdout();
+    let addr = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("ACCEPT "))
+        .unwrap()
+        .trim()
+        .to_string();
+    (server, addr)
+}
+
+/// Our client, in `--chat` mode, against `addr`, trusting `ca`.
+fn our_chat_client(addr: &str, ca: &Path) -> Background {
+    let ca = ca.to_str().unwrap();
+    let client = Background::ours("11-tls13-client", &["--addr", addr, "--ca", ca, "--chat"]);
+    client.expect_stderr("connected to");
+    client
+}
+
+#[test]
+fn our_client_talks_to_openssl_s_server_both_ways_and_closes_cleanly() {
+    let pki = openssl_pki("openssl-s-server");
+    let (mut server, addr) = s_server(&pki);
+    let mut client = our_chat_client(&addr, &pki.ca);
+    // Our client checked OpenSSL's chain and name, and names what it agreed.
+    assert!(
+        client.stderr().contains(
+            "TLS 1.3 with localhost: TLS_CHACHA20_POLY1305_SHA256, X25519, ed25519 certificate checked"
+        ),
+        "{}",
+        client.report()
+    );
+
+    // Client to server: s_server prints what it receives, as it is (our
+    // client sends the line without its newline).
+    client.write_stdin(b"hello from lesson 11\n");
+    server.expect_stdout("hello from lesson 11");
+    // Server to client: a line typed at s_server arrives whole.
+    server.write_stdin(b"hello from openssl\n");
+    client.expect_stdout("hello from openssl\n");
+
+    // The end of our stdin: our close_notify, s_server's in answer.
+    client.close_stdin();
+    let status = client.wait();
+    let said = client.stderr();
+    assert!(status.success(), "{}", client.report());
+    assert!(said.contains("server closed the connection"), "{said}");
+    assert!(!said.contains("close_notify"), "{said}");
+    assert_eq!(client.stdout(), "hello from openssl\n\n");
+    assert!(server.wait().success(), "{}", server.report());
+
+    // What OpenSSL saw agreed: our suite, our group, our signature scheme,
+    // and our close_notify ("DONE" is how s_server reports a clean end).
+    let seen = server.stdout();
+    for line in [
+        "CIPHER is TLS_CHACHA20_POLY1305_SHA256",
+        "Shared groups: x25519",
+        "Shared Signature Algorithms: ed25519",
+        "hello from lesson 11DONE",
+    ] {
+        assert!(seen.contains(line), "s_server never said {line:?}:\n{seen}");
+    }
+}
+
+#[test]
+fn openssl_s_server_hanging_up_without_close_notify_is_reported_as_truncation() {
+    // At the end of its stdin, s_server closes the TCP connection first and
+    // only then tries to send close_notify, which never leaves. That is
+    // exactly what an attacker cutting the connection looks like.
+    let pki = openssl_pki("openssl-truncation");
+    let (mut server, addr) = s_server(&pki);
+    let mut client = our_chat_client(&addr, &pki.ca);
+    server.write_stdin(b"amount=100\n");
+    client.expect_stdout("amount=100\n");
+    server.close_stdin();
+    let status = client.wait();
+    assert_eq!(status.code(), Some(1), "{}", client.report());
+    assert!(
+        client
+            .stderr()
+            .contains("11-tls13-client: peer closed the connection without close_notify"),
+        "{}",
+        client.report()
+    );
+    assert!(!client.stderr().contains("server closed the connection"));
+}
+
+/// `openssl s_client` against `server`, trusting `ca`, checking the name
+/// `localhost` and aborting on any verification error.
+fn s_client(server: &Server, ca: &Path) -> Background {
+    let mut command = Command::new("openssl");
+    command
+        .args(["s_client", "-connect", &server.addr])
+        .args(["-servername", "localhost", "-verify_hostname", "localhost"])
+        .arg("-verify_return_error")
+        .arg("-CAfile")
+        .arg(ca)
+        .args(COURSE_SUITE);
+    Background::start(command)
+}
+
+#[test]
+fn openssl_s_client_verifies_our_server_and_gets_its_echo() {
+    require_tool("openssl");
+    let dir = scratch_dir("openssl-s-client");
+    let ca = dir.join("ca.pem");
+    let mut server = Server::start("11-tls13-server", &["--ca-out", ca.to_str().unwrap()]);
+    let mut client = s_client(&server, &ca);
+
+    // s_client sends the line with its newline; our server echoes it.
+    let line = b"hello from openssl s_client\n";
+    client.write_stdin(line);
+    client.expect_stdout("hello from openssl s_client\n");
+    assert!(server.wait_stdout(&shown(line), 1), "{}", server.stdout());
+
+    // The end of s_client's stdin: its close_notify, a clean goodbye.
+    client.close_stdin();
+    assert!(client.wait().success(), "{}", client.report());
+    assert!(
+        server.wait_stdout("client disconnected", 1),
+        "{}",
+        server.stdout()
+    );
+    assert!(!server.stderr().contains("dropped"), "{}", server.stderr());
+    assert!(server.is_running());
+
+    // What OpenSSL checked and agreed.
+    let seen = client.stdout();
+    for line in [
+        "Verification: OK",
+        "Verified peername: localhost",
+        "Peer signature type: ed25519",
+        "Server Temp Key: X25519",
+        "New, TLSv1.3, Cipher is TLS_CHACHA20_POLY1305_SHA256",
+    ] {
+        assert!(seen.contains(line), "s_client never said {line:?}:\n{seen}");
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn openssl_s_client_refuses_our_server_under_another_ca_and_says_why() {
+    // The control for "Verification: OK": a CA that did not sign our
+    // server's certificate (openssl's own) makes s_client refuse, and our
+    // server hears the alert.
+    let pki = openssl_pki("openssl-other-ca");
+    let ours = pki.dir.join("ours.pem");
+    let mut server = Server::start("11-tls13-server", &["--ca-out", ours.to_str().unwrap()]);
+    let mut client = s_client(&server, &pki.ca);
+    client.close_stdin();
+    assert!(!client.wait().success(), "{}", client.report());
+    let said = client.stdout() + &client.stderr();
+    assert!(
+        said.contains("unable to get local issuer certificate"),
+        "{said}"
+    );
+    assert!(
+        server.wait_stderr("handshake failed: peer sent alert unknown_ca"),
+        "{}",
+        server.stderr()
+    );
+    assert!(server.is_running());
+}
