@@ -34,22 +34,33 @@ fn http_server(ca: &Path) -> Server {
 /// and checks the name `localhost`.
 fn curl(server: &Server, ca: &Path, path: &str) -> Output {
     require_tool("curl");
-    let port: u16 = server.addr.rsplit_once(':').unwrap().1.parse().unwrap();
-    let mut command = Command::new("curl");
-    command
+    Command::new("curl")
         .args(["-sS", "-v", "--max-time", "20", "--cacert"])
-        .arg(ca);
+        .arg(ca)
+        .args(localhost_pin(server))
+        .arg(format!("https://localhost:{}{path}", port(server)))
+        .output()
+        .expect("cannot run curl")
+}
+
+/// The server's port.
+fn port(server: &Server) -> u16 {
+    server.addr.rsplit_once(':').unwrap().1.parse().unwrap()
+}
+
+/// `--resolve localhost:PORT:127.0.0.1`, only where `localhost` does not
+/// resolve to 127.0.0.1 first.
+fn localhost_pin(server: &Server) -> Vec<String> {
+    let port = port(server);
     let first = ("localhost", port)
         .to_socket_addrs()
         .ok()
         .and_then(|mut a| a.next());
-    if first != Some(SocketAddr::from(([127, 0, 0, 1], port))) {
-        command.args(["--resolve", &format!("localhost:{port}:127.0.0.1")]);
+    if first == Some(SocketAddr::from(([127, 0, 0, 1], port))) {
+        Vec::new()
+    } else {
+        vec!["--resolve".into(), format!("localhost:{port}:127.0.0.1")]
     }
-    command
-        .arg(format!("https://localhost:{port}{path}"))
-        .output()
-        .expect("cannot run curl")
 }
 
 #[test]
@@ -91,10 +102,10 @@ fn curl_gets_the_http_answer_from_our_server() {
 }
 
 #[test]
-fn curl_refuses_our_server_when_given_another_ca() {
+fn curl_refuses_our_server_under_another_ca_or_none() {
     // The control: the same request, trusting a CA that did not sign the
     // server's certificate. curl refuses (exit 60) before sending anything,
-    // and its alert reaches our server.
+    // and its alert reaches our server. Then without --cacert at all.
     let dir = scratch_dir("curl-other-ca");
     let other = dir.join("other-ca.pem");
     let (_, other_ca) = ServerIdentity::generate().unwrap();
@@ -115,5 +126,21 @@ fn curl_refuses_our_server_when_given_another_ca() {
     );
     assert!(!server.stdout().contains("GET"), "{}", server.stdout());
     assert!(server.is_running());
+
+    // Without --cacert curl trusts only the system's CAs (exit 60 if it
+    // has some, 77 if it has none): none of them signed our certificate.
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "20"])
+        .args(localhost_pin(&server))
+        .arg(format!("https://localhost:{}{TRANSFER}", port(&server)))
+        .output()
+        .expect("cannot run curl");
+    assert!(
+        matches!(out.status.code(), Some(60 | 77)),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    assert!(!server.stdout().contains("GET"), "{}", server.stdout());
     let _ = fs::remove_dir_all(&dir);
 }
