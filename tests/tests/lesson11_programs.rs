@@ -7,7 +7,7 @@
 //! programs are the second tier (`tests/tests/external/*_lesson11.rs`).
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use e2e::*;
 use tls::lesson11_real_tls13::certs::ServerIdentity;
@@ -18,7 +18,7 @@ fn ca_path(name: &str) -> PathBuf {
 }
 
 /// `11-tls13-server` with its throwaway CA written to `ca`.
-fn server(ca: &PathBuf, args: &[&str]) -> Server {
+fn server(ca: &Path, args: &[&str]) -> Server {
     let mut all = vec!["--ca-out", ca.to_str().unwrap()];
     all.extend_from_slice(args);
     Server::start("11-tls13-server", &all)
