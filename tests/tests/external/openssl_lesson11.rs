@@ -96,13 +96,14 @@ fn openssl_pki(name: &str) -> OpensslPki {
 }
 
 /// `openssl s_server` for one connection on a free loopback port, with the
-/// course's suite and group and `pki`'s certificate; returns it and its
-/// address once it is listening.
-fn s_server(pki: &OpensslPki) -> (Background, String) {
+/// course's suite and group, `pki`'s certificate and `extra` options;
+/// returns it and its address once it is listening.
+fn s_server(pki: &OpensslPki, extra: &[&str]) -> (Background, String) {
     let mut command = Command::new("openssl");
     command
         .args(["s_server", "-accept", "127.0.0.1:0", "-naccept", "1"])
         .args(COURSE_SUITE)
+        .args(extra)
         .arg("-cert")
         .arg(&pki.server_cert)
         .arg("-key")
@@ -131,7 +132,7 @@ fn our_chat_client(addr: &str, ca: &Path) -> Background {
 #[test]
 fn our_client_talks_to_openssl_s_server_both_ways_and_closes_cleanly() {
     let pki = openssl_pki("openssl-s-server");
-    let (mut server, addr) = s_server(&pki);
+    let (mut server, addr) = s_server(&pki, &[]);
     let mut client = our_chat_client(&addr, &pki.ca);
     // Our client checked OpenSSL's chain and name, and names what it agreed.
     assert!(
@@ -179,7 +180,7 @@ fn openssl_s_server_hanging_up_without_close_notify_is_reported_as_truncation() 
     // only then tries to send close_notify, which never leaves. That is
     // exactly what an attacker cutting the connection looks like.
     let pki = openssl_pki("openssl-truncation");
-    let (mut server, addr) = s_server(&pki);
+    let (mut server, addr) = s_server(&pki, &[]);
     let mut client = our_chat_client(&addr, &pki.ca);
     server.write_stdin(b"amount=100\n");
     client.expect_stdout("amount=100\n");
@@ -194,6 +195,26 @@ fn openssl_s_server_hanging_up_without_close_notify_is_reported_as_truncation() 
         client.report()
     );
     assert!(!client.stderr().contains("server closed the connection"));
+}
+
+#[test]
+fn our_client_refuses_a_server_that_asks_for_a_client_certificate() {
+    // `-Verify 1`: s_server demands a client certificate, which lesson 11
+    // does not have. Our client says so and aborts with an alert.
+    let pki = openssl_pki("openssl-client-auth");
+    let (mut server, addr) = s_server(&pki, &["-Verify", "1"]);
+    let ca = pki.ca.to_str().unwrap();
+    let out = e2e::run_client("11-tls13-client", &["--addr", &addr, "--ca", ca], b"hi\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        e2e::text(&out.stderr).trim_end(),
+        "11-tls13-client: peer wants a client certificate (CertificateRequest), \
+         which lesson 11 does not implement"
+    );
+    server.wait();
+    let said = server.stdout() + &server.stderr();
+    assert!(said.contains("alert handshake failure"), "{said}");
 }
 
 /// `openssl s_client` against `server`, trusting `ca`, checking the name
