@@ -152,7 +152,10 @@ fn both_key_logs_name_the_same_session() {
         b"hello secret world\n",
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("WARNING: writing TLS secrets to"));
+    // Both programs say loudly that they are writing secrets.
+    let warning = "WARNING: writing TLS secrets to";
+    assert!(text(&out.stderr).contains(warning));
+    assert!(server.stderr().contains(warning), "{}", server.stderr());
     assert!(server.wait_stdout("client disconnected", 1));
     let (at_client, at_server) = (
         fs::read_to_string(&client_log).unwrap(),

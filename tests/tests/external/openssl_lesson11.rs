@@ -222,12 +222,18 @@ fn our_client_refuses_a_server_that_asks_for_a_client_certificate() {
 /// command. It offers OpenSSL's usual suites and groups (AES-GCM first,
 /// several groups); our server picks the one of each it speaks.
 fn s_client(server: &Server, ca: &Path) -> Background {
+    s_client_with(server, ca, &["-verify_return_error"])
+}
+
+/// `openssl s_client` as above, with `extra` options instead of
+/// `-verify_return_error`.
+fn s_client_with(server: &Server, ca: &Path, extra: &[&str]) -> Background {
     let mut command = Command::new("openssl");
     command
         .args(["s_client", "-connect", &server.addr, "-tls1_3", "-CAfile"])
         .arg(ca)
         .args(["-servername", "localhost", "-verify_hostname", "localhost"])
-        .arg("-verify_return_error");
+        .args(extra);
     Background::start(command)
 }
 
@@ -264,6 +270,8 @@ fn openssl_s_client_verifies_our_server_and_gets_its_echo() {
         "Peer signature type: ed25519",
         "Server Temp Key: X25519",
         "New, TLSv1.3, Cipher is TLS_CHACHA20_POLY1305_SHA256",
+        // The throwaway certificate's dates, from rcgen's defaults.
+        "NotAfter: Jan  1 00:00:00 4096 GMT",
     ] {
         assert!(seen.contains(line), "s_client never said {line:?}:\n{seen}");
     }
@@ -292,4 +300,54 @@ fn openssl_s_client_refuses_our_server_under_another_ca_and_says_why() {
         server.stderr()
     );
     assert!(server.is_running());
+}
+
+#[test]
+fn without_verify_return_error_s_client_reports_a_failed_check_and_carries_on() {
+    // Why the lesson's s_client command has -verify_return_error: without
+    // it, a certificate nobody trusts is reported, and then used anyway.
+    let pki = openssl_pki("openssl-lax-client");
+    let ours = pki.dir.join("ours.pem");
+    let server = Server::start("11-tls13-server", &["--ca-out", ours.to_str().unwrap()]);
+    let mut client = s_client_with(&server, &pki.ca, &[]);
+    client.write_stdin(b"sent to an unverified server\n");
+    client.expect_stdout("sent to an unverified server\n");
+    client.close_stdin();
+    client.wait();
+    let seen = client.stdout();
+    assert!(
+        seen.contains("Verification error: unable to verify the first certificate"),
+        "{seen}"
+    );
+    assert!(server.wait_stdout("client disconnected", 1));
+}
+
+#[test]
+fn a_certificate_with_the_name_only_in_its_common_name_is_refused() {
+    // The same openssl commands without the subjectAltName line: the
+    // certificate says CN=localhost and nothing else. Clients look for
+    // names in subjectAltName only, so this certificate names no host.
+    let pki = openssl_pki("openssl-cn-only");
+    fs::write(pki.dir.join("cn.ext"), "basicConstraints = CA:FALSE\n").unwrap();
+    #[rustfmt::skip]
+    openssl(&pki.dir, &[
+        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-days", "30", "-extfile", "cn.ext", "-out", "cn-only.pem",
+    ]);
+    let cn_only = OpensslPki {
+        dir: scratch_dir("openssl-cn-only-server"),
+        ca: pki.ca.clone(),
+        server_cert: pki.dir.join("cn-only.pem"),
+        server_key: pki.server_key.clone(),
+    };
+    let (_server, addr) = s_server(&cn_only, &[]);
+    let ca = pki.ca.to_str().unwrap();
+    let out = e2e::run_client("11-tls13-client", &["--addr", &addr, "--ca", ca], b"hi\n");
+    assert_eq!(out.status.code(), Some(1));
+    let said = e2e::text(&out.stderr);
+    assert!(
+        said.contains("server certificate rejected: not valid for the name we asked for"),
+        "{said}"
+    );
+    assert!(said.contains("presented: []"), "{said}");
 }
