@@ -131,13 +131,55 @@ pub struct Server {
     stderr: Captured,
     /// Its stdin, for `--chat` tests.
     pub stdin: Option<ChildStdin>,
+    // A pipe held open and never read (see `Launch::unread`).
+    _unread: Option<Box<dyn Read + Send>>,
+}
+
+/// Which of a server's output pipes a test leaves unread, like
+/// `server | sleep 1000` would.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Unread {
+    /// Both are read (the usual case).
+    #[default]
+    Nothing,
+    /// Stdout is a pipe nobody reads.
+    Stdout,
+    /// Stderr is a pipe nobody reads (after its `listening on` line).
+    Stderr,
+}
+
+/// How to start a server: which pipe to leave unread, and an open-file
+/// limit to run it under (`ulimit -n`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Launch {
+    /// See [`Unread`].
+    pub unread: Unread,
+    /// Soft and hard open-file limit, set by `sh -c 'ulimit -n N'`.
+    pub nofile: Option<u32>,
 }
 
 impl Server {
     /// Starts `name` with `--addr 127.0.0.1:0` and `args`, and waits until it
     /// says which port it got.
     pub fn start(name: &str, args: &[&str]) -> Server {
-        let mut child = Command::new(bin(name))
+        Server::launch(name, args, Launch::default())
+    }
+
+    /// Like [`Server::start`], with a pipe left unread or a descriptor limit.
+    pub fn launch(name: &str, args: &[&str], launch: Launch) -> Server {
+        let program = bin(name);
+        let mut command = match launch.nofile {
+            // The shell lowers both limits, then becomes the server.
+            Some(limit) => {
+                let mut sh = Command::new("sh");
+                sh.arg("-c")
+                    .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+                    .arg(&program);
+                sh
+            }
+            None => Command::new(&program),
+        };
+        let mut child = command
             .args(["--addr", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::piped())
@@ -145,10 +187,47 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        let (tx, rx) = mpsc::channel();
-        let stdout = capture(child.stdout.take().unwrap(), None);
-        let stderr = capture(child.stderr.take().unwrap(), Some(tx));
-        let addr = wait_for_listening(&rx).unwrap_or_else(|| {
+        let out_pipe = child.stdout.take().unwrap();
+        let err_pipe = child.stderr.take().unwrap();
+        let (addr, stdout, stderr, unread): (_, _, _, Option<Box<dyn Read + Send>>) =
+            match launch.unread {
+                Unread::Nothing => {
+                    let (tx, rx) = mpsc::channel();
+                    let stdout = capture(out_pipe, None);
+                    let stderr = capture(err_pipe, Some(tx));
+                    (wait_for_listening(&rx), stdout, stderr, None)
+                }
+                Unread::Stdout => {
+                    let (tx, rx) = mpsc::channel();
+                    let stderr = capture(err_pipe, Some(tx));
+                    let addr = wait_for_listening(&rx);
+                    (addr, Captured::default(), stderr, Some(Box::new(out_pipe)))
+                }
+                Unread::Stderr => {
+                    // Read just the `listening on` line, then never again.
+                    let mut pipe = BufReader::new(err_pipe);
+                    let mut first = String::new();
+                    let _ = pipe.read_line(&mut first);
+                    let addr = first
+                        .strip_prefix("listening on ")
+                        .and_then(|rest| rest.split_whitespace().next())
+                        .map(str::to_string);
+                    let stderr = Captured::new(Mutex::new(first));
+                    (addr, capture(out_pipe, None), stderr, Some(Box::new(pipe)))
+                }
+            };
+        Server::finish(name, child, addr, stdout, stderr, unread)
+    }
+
+    fn finish(
+        name: &str,
+        mut child: Child,
+        addr: Option<String>,
+        stdout: Captured,
+        stderr: Captured,
+        unread: Option<Box<dyn Read + Send>>,
+    ) -> Server {
+        let addr = addr.unwrap_or_else(|| {
             let _ = child.kill();
             panic!("{name} did not start listening")
         });
@@ -159,7 +238,13 @@ impl Server {
             stdout,
             stderr,
             stdin,
+            _unread: unread,
         }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Everything the server has printed on stdout so far.
@@ -231,6 +316,12 @@ pub fn wait_until(mut done: impl FnMut() -> bool) -> bool {
 /// what it printed and how it exited. Panics if it takes longer than
 /// [`PATIENCE`].
 pub fn run_client(name: &str, args: &[&str], input: &[u8]) -> Output {
+    run_client_within(name, args, input, PATIENCE)
+}
+
+/// Like [`run_client`], for work that takes longer than [`PATIENCE`]
+/// (megabytes through a debug build).
+pub fn run_client_within(name: &str, args: &[&str], input: &[u8], patience: Duration) -> Output {
     let mut child = Command::new(bin(name))
         .args(args)
         .stdin(Stdio::piped())
@@ -255,7 +346,7 @@ pub fn run_client(name: &str, args: &[&str], input: &[u8]) -> Output {
         })
     };
     let (out, err) = (read_all(Box::new(out)), read_all(Box::new(err)));
-    let deadline = Instant::now() + PATIENCE;
+    let deadline = Instant::now() + patience;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;

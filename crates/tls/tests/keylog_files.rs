@@ -16,7 +16,7 @@ use tls::lesson09_encrypted_echo::keylog::{self, KeyLog};
 use tls::lesson09_encrypted_echo::nonce::NonceMode;
 use tls::runtime::message::MessageWriter;
 use tls::tools::eve::{EveOptions, View};
-use tls::tools::hexdump::Style;
+use tls::tools::hexdump::{Sink, Style};
 use tls::tools::tap::{Direction, Lesson};
 
 /// A fresh path in cargo's scratch folder for this test binary.
@@ -74,6 +74,7 @@ fn eve_decrypts_a_session_with_its_key_log_and_not_with_swapped_keys() {
         lesson: Lesson::EncryptedEcho,
         keylog: Some(path.clone()),
         style: Style::plain(),
+        sink: Sink::Stdout,
     });
 
     // The right log: Eve prints the plaintext beside the record.

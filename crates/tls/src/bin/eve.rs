@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tls::runtime::cli::{exit_status, parse};
 use tls::tools::eve::{self, EveOptions};
-use tls::tools::hexdump::{DEFAULT_FIELD_LIMIT, Style};
+use tls::tools::hexdump::{DEFAULT_FIELD_LIMIT, Sink, Style};
 use tls::tools::proxy::ProxyArgs;
 use tls::tools::tap::Lesson;
 
@@ -63,6 +63,7 @@ fn main() -> ExitCode {
         lesson: cli.lesson,
         keylog: cli.keylog,
         style: Style::for_stdout(cli.field_limit),
+        sink: Sink::Stdout,
     };
     exit_status(
         "eve",

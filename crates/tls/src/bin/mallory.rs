@@ -22,6 +22,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tls::lesson09_encrypted_echo::nonce::NonceMode;
 use tls::runtime::cli::{exit_status, parse};
+use tls::tools::hexdump::Sink;
 use tls::tools::mallory::{self, Attack, DEFAULT_OFFSET, ForgedSignature, MalloryOptions, Rewrite};
 use tls::tools::proxy::ProxyArgs;
 use tls::tools::tap::Lesson;
@@ -93,6 +94,7 @@ fn main() -> ExitCode {
         nonce: cli.nonce,
         rewrite: cli.rewrite,
         signature: cli.signature,
+        sink: Sink::Stdout,
     };
     exit_status(
         "mallory",

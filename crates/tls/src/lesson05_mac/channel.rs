@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::lesson02_records::{RecordReader, RecordWriter};
 use crate::lesson05_mac::record::{self, RecordKeys};
 use crate::lesson05_mac::{MAX_PLAINTEXT_LEN, SeqCheck};
+use crate::runtime::budget::KEEP_BYTES;
 use crate::runtime::message::{MessageReader, MessageWriter, write_in_records};
 
 /// The sending half: number, seal, frame, send.
@@ -74,7 +75,13 @@ impl<W: Write> MacWriter<W> {
         // The number is spent once a record carries it, sent or not.
         self.next_seq += 1;
         // -> length || seq || nonce || ciphertext || mac, in one write.
-        self.records.write_record(&self.payload)
+        let sent = self.records.write_record(&self.payload);
+        // After a large record, give the memory back: an idle connection
+        // should hold little, whatever it sent last.
+        if self.payload.capacity() > KEEP_BYTES {
+            self.payload = Vec::new();
+        }
+        sent
     }
 }
 

@@ -313,6 +313,19 @@ fn echo_hint(e: Error, addr: &str, options: &ClientOptions) -> Error {
             other_lesson(addr)
         ),
         Error::RecordTooLong(_) | Error::RecordTooShort(_) => other_lesson(addr),
+        Error::Io(io_error)
+            if matches!(
+                io_error.kind(),
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
+            ) =>
+        {
+            format!(
+                "the server may have dropped us (see its log), or {}",
+                other_lesson(addr)
+            )
+        }
         Error::EchoCutShort { .. } | Error::Truncated => format!(
             "the server may have dropped us (see its log), or {}",
             other_lesson(addr)

@@ -120,18 +120,44 @@ fn print_all(name: &str, mut sink: impl Write, texts: &Receiver<String>, counter
     }
 }
 
-/// The program's printer for `stream`, started on first use.
-fn printer(stream: Stream) -> Option<&'static Printer> {
+/// Where the program's printer for `stream` lives once it is started.
+fn slot(stream: Stream) -> &'static OnceLock<Option<Printer>> {
     static STDOUT: OnceLock<Option<Printer>> = OnceLock::new();
     static STDERR: OnceLock<Option<Printer>> = OnceLock::new();
     match stream {
-        Stream::Stdout => STDOUT
-            .get_or_init(|| Printer::start("stdout", io::stdout()))
-            .as_ref(),
-        Stream::Stderr => STDERR
-            .get_or_init(|| Printer::start("stderr", io::stderr()))
-            .as_ref(),
+        Stream::Stdout => &STDOUT,
+        Stream::Stderr => &STDERR,
     }
+}
+
+/// The program's printer for `stream`, started on first use.
+fn printer(stream: Stream) -> Option<&'static Printer> {
+    slot(stream)
+        .get_or_init(|| match stream {
+            Stream::Stdout => Printer::start("stdout", io::stdout()),
+            Stream::Stderr => Printer::start("stderr", io::stderr()),
+        })
+        .as_ref()
+}
+
+/// Sends everything later printed to `stream` into `sink` instead of the
+/// process's own stdout or stderr. The tour uses it to keep the log lines
+/// of the servers and tools it runs off the terminal while it narrates.
+///
+/// Only the first use of a stream decides where it goes: this returns
+/// false, and changes nothing, if something was already printed to
+/// `stream` (or it was redirected before).
+pub fn redirect(stream: Stream, sink: impl Write + Send + 'static) -> bool {
+    let name = match stream {
+        Stream::Stdout => "stdout",
+        Stream::Stderr => "stderr",
+    };
+    let mut installed = false;
+    slot(stream).get_or_init(|| {
+        installed = true;
+        Printer::start(name, sink)
+    });
+    installed
 }
 
 /// Queues `text` (one or more whole lines, each ending in `\n`) for

@@ -33,7 +33,7 @@ use crate::error::Result;
 use crate::lesson07_key_exchange::PUBLIC_KEY_LEN;
 use crate::lesson09_encrypted_echo::keylog::{self, LoggedKeys};
 use crate::lesson09_encrypted_echo::record;
-use crate::tools::hexdump::{self, Field, Kind, Style};
+use crate::tools::hexdump::{self, Field, Kind, Sink, Style};
 use crate::tools::proxy::{self, Pair, ProxyLimits};
 use crate::tools::tap::{Direction, Layout, Lesson, Splitter, Unit};
 
@@ -53,6 +53,8 @@ pub struct EveOptions {
     pub keylog: Option<PathBuf>,
     /// Colour and field length limits for the dump.
     pub style: Style,
+    /// Where the dump goes: stdout for the program.
+    pub sink: Sink,
 }
 
 /// Taps every connection to `listen`, forwarding it to `upstream`.
@@ -63,15 +65,17 @@ pub fn run(listen: &str, upstream: &str, options: EveOptions, limits: ProxyLimit
     })
 }
 
-/// Relays one connection both ways, printing as it goes.
-fn tap_connection(pair: &Pair, options: &Arc<EveOptions>) -> Result<()> {
+/// Relays one connection both ways, printing as it goes. Public so that a
+/// caller with its own listener (the tour) can run Eve on
+/// [`proxy::serve`].
+pub fn tap_connection(pair: &Pair, options: &Arc<EveOptions>) -> Result<()> {
     // Both directions share one observer, so the two threads take turns
     // printing and lesson 9's server-to-client records can use the session
     // found from the client's public key.
     let view = Mutex::new(View::new(pair.id, options));
     let observe = |direction, chunk: &[u8]| {
         let text = lock(&view).observe(direction, chunk);
-        hexdump::print(&text);
+        options.sink.print(&text);
     };
     let result = proxy::both_ways(
         pair,
@@ -86,7 +90,7 @@ fn tap_connection(pair: &Pair, options: &Arc<EveOptions>) -> Result<()> {
             })
         },
     );
-    hexdump::print(&lock(&view).finish());
+    options.sink.print(&lock(&view).finish());
     result
 }
 
@@ -409,6 +413,7 @@ mod tests {
             lesson: Lesson::Authentication,
             keylog: None,
             style: Style::plain(),
+            sink: Sink::Stdout,
         });
         let mut view = View::new(1, &options);
         let mut wire = vec![0x11; 32];

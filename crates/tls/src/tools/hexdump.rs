@@ -39,6 +39,7 @@
 
 use std::fmt::Write as _;
 use std::io::IsTerminal;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Bytes shown per hex line.
 pub const BYTES_PER_LINE: usize = 16;
@@ -244,6 +245,49 @@ fn ascii(bytes: &[u8]) -> String {
 /// ever waiting: a relay must not stop because nobody reads the report.
 pub fn print(text: &str) {
     crate::runtime::output::print(crate::runtime::output::Stream::Stdout, text.to_string());
+}
+
+/// Where a tool's report goes: Eve's dumps, Mallory's log.
+///
+/// The programs print to stdout; the tour runs Eve and Mallory in its own
+/// process and reads their reports back, so it keeps them in memory.
+#[derive(Clone, Debug, Default)]
+pub enum Sink {
+    /// Queued for stdout with [`print()`], never waiting: the programs.
+    #[default]
+    Stdout,
+    /// Appended to a string the caller reads: the tour. Unbounded, so
+    /// only for the short conversations the tour itself makes.
+    Memory(Arc<Mutex<String>>),
+}
+
+impl Sink {
+    /// An empty in-memory sink.
+    pub fn memory() -> Sink {
+        Sink::Memory(Arc::default())
+    }
+
+    /// Hands over one piece of a report (whole lines).
+    pub fn print(&self, text: &str) {
+        match self {
+            Sink::Stdout => print(text),
+            Sink::Memory(kept) => lock(kept).push_str(text),
+        }
+    }
+
+    /// Everything kept so far (nothing, for stdout).
+    pub fn text(&self) -> String {
+        match self {
+            Sink::Stdout => String::new(),
+            Sink::Memory(kept) => lock(kept).clone(),
+        }
+    }
+}
+
+/// Takes the lock even if a relay thread died holding it: a string stays
+/// usable.
+fn lock(kept: &Mutex<String>) -> std::sync::MutexGuard<'_, String> {
+    kept.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// `00 27 5b`: bytes as space-separated hex, for one-line reports.

@@ -7,9 +7,12 @@
 //! - [`proxy`]: accept a client, connect to the server, relay both ways.
 //! - [`eve`]: the passive tap; prints every record, field by field.
 //! - [`mallory`]: the active attacker: flip, replay, reflect, mitm.
+//! - [`tour`]: every lesson run in process with Eve and Mallory, and the
+//!   table of what worked.
 
 pub mod eve;
 pub mod hexdump;
 pub mod mallory;
 pub mod proxy;
 pub mod tap;
+pub mod tour;

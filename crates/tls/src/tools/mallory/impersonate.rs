@@ -30,7 +30,7 @@ use crate::lesson07_key_exchange::{Handshake, client_exchange, server_exchange};
 use crate::lesson10_authentication::handshake::{read_signature, signed_message};
 use crate::lesson10_authentication::identity::ServerIdentity;
 use crate::tools::mallory::mitm::HANDSHAKE_TIMEOUT;
-use crate::tools::mallory::{ForgedSignature, MalloryOptions, report};
+use crate::tools::mallory::{ForgedSignature, MalloryOptions};
 use crate::tools::proxy::Pair;
 
 /// Runs lesson 9's two handshakes against lesson 10 and reports how the
@@ -71,7 +71,7 @@ pub(super) fn mitm_signed(pair: &Pair, options: &MalloryOptions) -> Result<()> {
     // <- "signature" (lesson 10), the best she has.
     client.write_all(&signature)?;
     client.flush()?;
-    report(format!(
+    options.report(format!(
         "#{id} handshake with the client: client key {}; I answered with my key {}\n\
          #{id} handshake with the server: I sent my second key {}; server key {},\n\
          #{id}   and the server's signature over those two\n\
@@ -86,7 +86,7 @@ pub(super) fn mitm_signed(pair: &Pair, options: &MalloryOptions) -> Result<()> {
     // The server gets nothing from her: she never got a session with the
     // client to relay from.
     let _ = pair.server.shutdown(Shutdown::Both);
-    report(format!("#{id} {}", client_verdict(&pair.client)));
+    options.report(format!("#{id} {}", client_verdict(&pair.client)));
     let _ = pair.client.shutdown(Shutdown::Both);
     Ok(())
 }

@@ -17,7 +17,7 @@ use crate::lesson09_encrypted_echo::channel;
 use crate::runtime::message::{MessageReader, MessageWriter};
 use crate::runtime::socket::Socket;
 use crate::tools::hexdump::quoted;
-use crate::tools::mallory::{MalloryOptions, Rewrite, TEXT_LIMIT, report};
+use crate::tools::mallory::{MalloryOptions, Rewrite, TEXT_LIMIT};
 use crate::tools::proxy::{self, Pair};
 use crate::tools::tap::Direction;
 
@@ -38,7 +38,7 @@ pub(super) fn mitm(pair: &Pair, options: &MalloryOptions) -> Result<()> {
     // mallory -> server: HER key, not the client's; server -> mallory: server_pub.
     let (from_server, to_server, with_server) =
         channel::connect(Socket::new(pair.server.try_clone()?), nonce)?;
-    report(format!(
+    options.report(format!(
         "#{id} handshake with the client: client key {}\n\
          #{id}   the client now thinks the server's key is {} (it is mine)\n\
          #{id} handshake with the server: server key {}\n\
@@ -60,6 +60,7 @@ pub(super) fn mitm(pair: &Pair, options: &MalloryOptions) -> Result<()> {
         pair,
         || {
             relay_plaintext(
+                options,
                 id,
                 Direction::ClientToServer,
                 from_client,
@@ -71,6 +72,7 @@ pub(super) fn mitm(pair: &Pair, options: &MalloryOptions) -> Result<()> {
         },
         || {
             relay_plaintext(
+                options,
                 id,
                 Direction::ServerToClient,
                 from_server,
@@ -85,6 +87,7 @@ pub(super) fn mitm(pair: &Pair, options: &MalloryOptions) -> Result<()> {
 
 /// Decrypts with one session, prints, edits, and encrypts with the other.
 fn relay_plaintext(
+    options: &MalloryOptions,
     id: u64,
     direction: Direction,
     mut from: impl MessageReader,
@@ -100,11 +103,11 @@ fn relay_plaintext(
         match edited {
             Some(edited) if edited != message => {
                 line.push_str(&format!("  REWRITTEN to {}", quoted(&edited, TEXT_LIMIT)));
-                report(line);
+                options.report(line);
                 to.write_message(&edited)?;
             }
             _ => {
-                report(line);
+                options.report(line);
                 to.write_message(message)?;
             }
         }

@@ -32,8 +32,8 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::lesson09_encrypted_echo::nonce::NonceMode;
-use crate::tools::hexdump;
-use crate::tools::proxy::{self, ProxyLimits};
+use crate::tools::hexdump::Sink;
+use crate::tools::proxy::{self, Pair, ProxyLimits};
 use crate::tools::tap::Lesson;
 
 /// The request shape Mallory assumes: the bank client of lessons 3 and 4
@@ -115,6 +115,8 @@ pub struct MalloryOptions {
     pub rewrite: Option<Rewrite>,
     /// `mitm` on lesson 10: which signature to offer the client.
     pub signature: ForgedSignature,
+    /// Where her log goes: stdout for the program.
+    pub sink: Sink,
 }
 
 impl MalloryOptions {
@@ -149,6 +151,11 @@ impl MalloryOptions {
         }
         Ok(lesson)
     }
+
+    /// One line (or a few) of Mallory's log.
+    pub(crate) fn report(&self, text: String) {
+        self.sink.print(&format!("{text}\n"));
+    }
 }
 
 /// Runs the chosen attack on every connection to `listen`.
@@ -160,24 +167,20 @@ pub fn run(
 ) -> Result<()> {
     let lesson = options.lesson()?;
     let options = Arc::new(options);
-    proxy::run(
-        "mallory",
-        listen,
-        upstream,
-        limits,
-        move |pair| match options.attack {
-            Attack::Mitm if lesson == Lesson::Authentication => {
-                impersonate::mitm_signed(&pair, &options)
-            }
-            Attack::Mitm => mitm::mitm(&pair, &options),
-            _ => records::tamper(&pair, lesson, &options),
-        },
-    )
+    proxy::run("mallory", listen, upstream, limits, move |pair| {
+        attack_connection(&pair, lesson, &options)
+    })
 }
 
-/// One line (or a few) of Mallory's log, on stdout.
-pub(crate) fn report(text: String) {
-    hexdump::print(&format!("{text}\n"));
+/// Runs the attack on one relayed connection; `lesson` is what
+/// [`MalloryOptions::lesson`] said. Public so that a caller with its own
+/// listener (the tour) can run Mallory on [`proxy::serve`].
+pub fn attack_connection(pair: &Pair, lesson: Lesson, options: &MalloryOptions) -> Result<()> {
+    match options.attack {
+        Attack::Mitm if lesson == Lesson::Authentication => impersonate::mitm_signed(pair, options),
+        Attack::Mitm => mitm::mitm(pair, options),
+        _ => records::tamper(pair, lesson, options),
+    }
 }
 
 #[cfg(test)]
@@ -195,6 +198,7 @@ pub(crate) mod tests {
             nonce: NonceMode::Random,
             rewrite: None,
             signature: ForgedSignature::Own,
+            sink: Sink::Stdout,
         }
     }
 

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::Result;
 use crate::tools::hexdump::{hex_spaced, quoted};
-use crate::tools::mallory::{Attack, MalloryOptions, TEXT_LIMIT, report};
+use crate::tools::mallory::{Attack, MalloryOptions, TEXT_LIMIT};
 use crate::tools::proxy::{self, Pair};
 use crate::tools::tap::{Direction, Lesson, Splitter, Unit};
 
@@ -50,7 +50,7 @@ pub(super) fn tamper(pair: &Pair, lesson: Lesson, options: &MalloryOptions) -> R
             let here = format!("#{id} client -> server  record #{number}");
             match options.attack {
                 Attack::Flip => {
-                    report(flip(&mut bytes, lesson, options, &here));
+                    options.report(flip(&mut bytes, lesson, options, &here));
                     server.write_all(&bytes)?;
                 }
                 Attack::Replay if number == options.record => {
@@ -58,7 +58,7 @@ pub(super) fn tamper(pair: &Pair, lesson: Lesson, options: &MalloryOptions) -> R
                     swallow.store(options.record.saturating_add(1), Ordering::SeqCst);
                     // -> the same record again: same nonce, same tag.
                     server.write_all(&bytes)?;
-                    report(format!(
+                    options.report(format!(
                         "{here}: forwarded, then REPLAYED ({} bytes sent twice)",
                         bytes.len()
                     ));
@@ -66,7 +66,7 @@ pub(super) fn tamper(pair: &Pair, lesson: Lesson, options: &MalloryOptions) -> R
                 Attack::Reflect => {
                     // <- the client's own record, as if the server sent it.
                     send_to_client(&bytes)?;
-                    report(format!(
+                    options.report(format!(
                         "{here}: REFLECTED back to the client ({} bytes); the server never sees it",
                         bytes.len()
                     ));
@@ -85,7 +85,7 @@ pub(super) fn tamper(pair: &Pair, lesson: Lesson, options: &MalloryOptions) -> R
             if matches!(unit, Unit::Record(_) | Unit::Chunk(_)) {
                 number += 1;
                 if number == swallow.load(Ordering::SeqCst) {
-                    report(format!(
+                    options.report(format!(
                         "#{id} server -> client  record #{number}: SWALLOWED (the answer to the replay)"
                     ));
                     return Ok(());

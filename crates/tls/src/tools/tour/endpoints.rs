@@ -1,0 +1,231 @@
+//! Each lesson's server and client, opened the lesson's own way, in process.
+//!
+//! This is the one `match` over [`Wire`]: for every echo lesson, the same
+//! calls its programs in `src/bin/` make (`lesson03_ctr_channel::open`,
+//! `lesson09_encrypted_echo::channel::accept`, ...). The server then runs
+//! on the real runtime (`runtime::accept::serve`), and the client on the
+//! real echo loop (`runtime::client::echo_lines`), with the line to send
+//! coming from memory instead of stdin.
+//!
+//! Lessons 10 and 11 need something the two ends share before they meet:
+//! the server's Ed25519 key (the client pins its public half), or a
+//! throwaway CA (the client trusts its certificate). Those are made fresh
+//! for every run, as `10-genkey` and `11-tls13-server` would make them.
+
+use std::io::Cursor;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+
+use crate::error::{Error, Result};
+use crate::lesson01_plaintext::{self, DEFAULT_READ_SIZE};
+use crate::lesson02_records;
+use crate::lesson03_ctr_channel;
+use crate::lesson05_mac::{self, SeqCheck};
+use crate::lesson09_encrypted_echo::channel as lesson09;
+use crate::lesson10_authentication::channel as lesson10;
+use crate::lesson10_authentication::identity::{ServerIdentity, ServerPublicKey};
+use crate::lesson11_real_tls13::certs::{self, DEFAULT_SERVER_NAME, ServerVerifier};
+use crate::lesson11_real_tls13::channel as lesson11;
+use crate::lesson11_real_tls13::client::ClientConfig;
+use crate::lesson11_real_tls13::server::ServerConfig;
+use crate::runtime::accept::{self, ServerOptions};
+use crate::runtime::client::echo_lines;
+use crate::runtime::message::{MessageReader, MessageWriter};
+use crate::runtime::socket::Socket;
+use crate::tools::tour::journal::Journal;
+use crate::tools::tour::lessons::Wire;
+
+/// What the two ends of one run share before they meet.
+enum Credentials {
+    /// Lessons 1-9: nothing, or a key built into both programs.
+    None,
+    /// Lesson 10: the server's identity, and the public key its client pins.
+    Signed {
+        identity: Arc<ServerIdentity>,
+        trusted: ServerPublicKey,
+    },
+    /// Lesson 11: the server's certificate (from a throwaway CA), and a
+    /// client that trusts that CA.
+    Tls {
+        server: Arc<ServerConfig>,
+        client: ClientConfig,
+    },
+}
+
+/// One lesson's server and client, ready to be started.
+pub struct Endpoints {
+    wire: Wire,
+    credentials: Credentials,
+}
+
+impl Endpoints {
+    /// Makes whatever `wire` needs before its ends can meet.
+    pub fn new(wire: Wire) -> Result<Endpoints> {
+        let credentials = match wire {
+            Wire::Signed(_) => {
+                let identity = ServerIdentity::generate()?;
+                let trusted = identity.public_key();
+                Credentials::Signed {
+                    identity: Arc::new(identity),
+                    trusted,
+                }
+            }
+            Wire::Tls13 => {
+                let (identity, ca_pem) = certs::ServerIdentity::generate()?;
+                let ca = CertificateDer::from_pem_slice(ca_pem.as_bytes())
+                    .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+                Credentials::Tls {
+                    server: Arc::new(ServerConfig::new(identity, None)),
+                    client: ClientConfig {
+                        verifier: ServerVerifier::new(vec![ca], DEFAULT_SERVER_NAME)?,
+                        keylog: None,
+                    },
+                }
+            }
+            _ => Credentials::None,
+        };
+        Ok(Endpoints { wire, credentials })
+    }
+
+    /// Starts the lesson's server on `listener`, on a thread of its own,
+    /// writing what it receives into `journal`. It serves until the
+    /// process ends.
+    pub fn serve(
+        &self,
+        listener: TcpListener,
+        options: ServerOptions,
+        journal: &Arc<Journal>,
+    ) -> Result<()> {
+        let journal = Arc::clone(journal);
+        match (self.wire, &self.credentials) {
+            (Wire::Plaintext, _) => serve_with(listener, options, journal, |socket| {
+                Ok(lesson01_plaintext::open(
+                    socket,
+                    DEFAULT_READ_SIZE,
+                    Duration::ZERO,
+                ))
+            }),
+            (Wire::Records, _) => serve_with(listener, options, journal, |socket| {
+                Ok(lesson02_records::open(socket))
+            }),
+            (Wire::Ctr, _) => serve_with(listener, options, journal, |socket| {
+                Ok(lesson03_ctr_channel::open(socket))
+            }),
+            (Wire::Mac(seq_check), _) => serve_with(listener, options, journal, move |socket| {
+                Ok(lesson05_mac::open(socket, seq_check))
+            }),
+            (Wire::Encrypted(mode), _) => serve_with(listener, options, journal, move |socket| {
+                let (reader, writer, _session) = lesson09::accept(socket, mode)?;
+                Ok((reader, writer))
+            }),
+            (Wire::Signed(mode), Credentials::Signed { identity, .. }) => {
+                let identity = Arc::clone(identity);
+                serve_with(listener, options, journal, move |socket| {
+                    let (reader, writer, _session) = lesson10::accept(socket, &identity, mode)?;
+                    Ok((reader, writer))
+                })
+            }
+            (Wire::Tls13, Credentials::Tls { server, .. }) => {
+                let config = Arc::clone(server);
+                serve_with(listener, options, journal, move |socket| {
+                    lesson11::accept(socket, &config)
+                })
+            }
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// Runs the lesson's client on `socket`: its handshake, then every line
+    /// of `input` sent and its echo checked, exactly as the client program
+    /// does with stdin. Returns what it would have printed.
+    pub fn talk(&self, socket: Socket, input: &[u8]) -> Result<Vec<u8>> {
+        match (self.wire, &self.credentials) {
+            (Wire::Plaintext, _) => talk_with(socket, input, |socket| {
+                Ok(lesson01_plaintext::open(
+                    socket,
+                    DEFAULT_READ_SIZE,
+                    Duration::ZERO,
+                ))
+            }),
+            (Wire::Records, _) => {
+                talk_with(socket, input, |socket| Ok(lesson02_records::open(socket)))
+            }
+            (Wire::Ctr, _) => talk_with(socket, input, |socket| {
+                Ok(lesson03_ctr_channel::open(socket))
+            }),
+            // The client always checks the server's sequence numbers.
+            (Wire::Mac(_), _) => talk_with(socket, input, |socket| {
+                Ok(lesson05_mac::open(socket, SeqCheck::Required))
+            }),
+            (Wire::Encrypted(mode), _) => talk_with(socket, input, |socket| {
+                let (reader, writer, _session) = lesson09::connect(socket, mode)?;
+                Ok((reader, writer))
+            }),
+            (Wire::Signed(mode), Credentials::Signed { trusted, .. }) => {
+                talk_with(socket, input, |socket| {
+                    let (reader, writer, _session) = lesson10::connect(socket, trusted, mode)?;
+                    Ok((reader, writer))
+                })
+            }
+            (Wire::Tls13, Credentials::Tls { client, .. }) => {
+                talk_with(socket, input, |socket| lesson11::connect(socket, client))
+            }
+            _ => Err(mismatch()),
+        }
+    }
+}
+
+/// `new` always makes the credentials its wire needs; this cannot happen.
+fn mismatch() -> Error {
+    Error::Usage("the tour's endpoints lost their credentials".into())
+}
+
+/// Serves `listener` with the runtime, wrapping each connection's reader
+/// so `journal` learns what it received.
+fn serve_with<R, W, F>(
+    listener: TcpListener,
+    options: ServerOptions,
+    journal: Arc<Journal>,
+    open: F,
+) -> Result<()>
+where
+    R: MessageReader + 'static,
+    W: MessageWriter + 'static,
+    F: Fn(Socket) -> Result<(R, W)> + Send + Sync + 'static,
+{
+    thread::Builder::new()
+        .name("tour server".to_string())
+        .spawn(move || {
+            accept::serve(listener, options, move |socket| journal.open(socket, &open));
+        })?;
+    Ok(())
+}
+
+/// The client's side: the lesson's setup, then the runtime's echo loop
+/// over `input`.
+fn talk_with<R, W>(
+    socket: Socket,
+    input: &[u8],
+    open: impl FnOnce(Socket) -> Result<(R, W)>,
+) -> Result<Vec<u8>>
+where
+    R: MessageReader,
+    W: MessageWriter + 'static,
+{
+    let control = socket.clone();
+    let (reader, writer) = open(socket)?;
+    let mut printed = Vec::new();
+    echo_lines(
+        Cursor::new(input.to_vec()),
+        &mut printed,
+        reader,
+        writer,
+        &control,
+    )?;
+    Ok(printed)
+}
