@@ -15,6 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 pub mod bad_peer;
+pub mod outside;
 
 /// An address where nothing listens, for "connection refused" tests.
 ///
@@ -402,8 +403,9 @@ pub fn text(bytes: &[u8]) -> String {
 
 /// How to install the second tier's tools, for failure messages.
 pub const INSTALL_HINT: &str = "install the second tier's tools: \
-     Debian/Ubuntu: sudo apt install tshark python3-cryptography; \
-     macOS: brew install wireshark && pip3 install cryptography (see README.md)";
+     Debian/Ubuntu: sudo apt install tshark tcpdump openssl curl python3-cryptography; \
+     macOS: brew install wireshark openssl@3 && pip3 install cryptography, with \
+     $(brew --prefix openssl@3)/bin first on PATH (see README.md)";
 
 /// Path of a Python peer script in `tests/python/`, after checking that
 /// python3 and its `cryptography` package are there. In the second tier a
