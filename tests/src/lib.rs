@@ -15,6 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 pub mod bad_peer;
+pub mod outside;
 
 /// An address where nothing listens, for "connection refused" tests.
 ///
@@ -35,6 +36,24 @@ pub fn bin(name: &str) -> PathBuf {
         let release = !cfg!(debug_assertions);
         let mut build = Command::new(cargo);
         build.args(["build", "--quiet", "--locked", "-p", "tls", "--bins"]);
+        // Cargo gives this test process the variables of the `e2e` package.
+        // Passed on, they look like a changed environment to build scripts
+        // that watch them (ring's watches CARGO_MANIFEST_DIR), and every
+        // test run would rebuild ring and all that depends on it.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("CARGO_PKG_")
+                || matches!(
+                    name.as_ref(),
+                    "CARGO_MANIFEST_DIR"
+                        | "CARGO_MANIFEST_PATH"
+                        | "CARGO_CRATE_NAME"
+                        | "CARGO_PRIMARY_PACKAGE"
+                )
+            {
+                build.env_remove(name.as_ref());
+            }
+        }
         if release {
             build.arg("--release");
         }
@@ -384,8 +403,9 @@ pub fn text(bytes: &[u8]) -> String {
 
 /// How to install the second tier's tools, for failure messages.
 pub const INSTALL_HINT: &str = "install the second tier's tools: \
-     Debian/Ubuntu: sudo apt install tshark python3-cryptography; \
-     macOS: brew install wireshark && pip3 install cryptography (see README.md)";
+     Debian/Ubuntu: sudo apt install tshark tcpdump openssl curl python3-cryptography; \
+     macOS: brew install wireshark openssl@3 && pip3 install cryptography, with \
+     $(brew --prefix openssl@3)/bin first on PATH (see README.md)";
 
 /// Path of a Python peer script in `tests/python/`, after checking that
 /// python3 and its `cryptography` package are there. In the second tier a

@@ -192,7 +192,7 @@ fn eve_without_a_reachable_server_drops_the_client_and_keeps_listening() {
 fn eve_refuses_a_lesson_it_does_not_know_and_says_which_it_knows() {
     let out = run_client("eve", &["--lesson", "7"], b"");
     assert_usage_error(&out, "invalid value '7' for '--lesson <N>'");
-    assert!(text(&out.stderr).contains("lessons 1, 2, 3, 5, 9 and 10"));
+    assert!(text(&out.stderr).contains("lessons 1, 2, 3, 5, 9, 10 and 11"));
 }
 
 /// Clap's messages reach the user whole: the missing argument's name, the

@@ -1,4 +1,5 @@
-//! Lesson 9 against plain TCP and rustls, measured in one run on loopback.
+//! Lesson 9 against plain TCP and rustls, and lesson 11 against rustls in
+//! lesson 11's own configuration, measured in one run on loopback.
 //!
 //! ```text
 //! cargo run --release -p bench            # the full run, about a minute
@@ -7,13 +8,16 @@
 //!
 //! Every contender runs the same client code (`workloads.rs`) against its own
 //! echo server in this process: plain TCP (`plain.rs`), the course's lesson 9
-//! library (`lesson9.rs`) and rustls (`real_tls.rs`). Rounds interleave the
-//! contenders, so a burst of load on a shared machine hits all three alike,
-//! and each figure is the best of its rounds. Server memory is read from the
+//! library (`lesson9.rs`), its lesson 11 TLS 1.3 (`lesson11.rs`) and rustls
+//! (`real_tls.rs`, once configured as lesson 9's yardstick and once as
+//! lesson 11's twin). Rounds interleave the contenders, so a burst of load
+//! on a shared machine hits them all alike, and each figure is the best of
+//! its rounds. Server memory is read from the
 //! real `9-echo-server` program (`memory.rs`), and the Nagle trap is shown
 //! with lesson 9 records sent in one write or three (`nagle.rs`).
 //! See BENCHMARKS.md for results and what they mean.
 
+mod lesson11;
 mod lesson9;
 mod memory;
 mod nagle;
@@ -27,10 +31,11 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::table::{Figures, Nagle, Report};
+use crate::table::{Figures, Nagle, Report, Tls13Figures};
 use crate::workloads::{bulk, handshakes, round_trips};
 
-/// Lesson 9 against plain TCP and rustls: round trips, bulk, handshakes, memory.
+/// Lesson 9 against plain TCP and rustls: round trips, bulk, handshakes,
+/// memory; lesson 11 against rustls: round trips and handshakes.
 #[derive(Parser, Debug)]
 #[command(name = "bench", version, about, long_about = None)]
 struct Cli {
@@ -124,9 +129,13 @@ fn run(plan: &Plan) -> tls::Result<()> {
     let plain_addr = plain::start_server()?;
     let lesson9_addr = lesson9::start_server()?;
     let rustls = real_tls::start_server()?;
+    let lesson11 = lesson11::start_server()?;
+    let rustls_twin = real_tls::start_lesson11_twin()?;
     let plain = || plain::connect(plain_addr);
     let secure = || lesson9::connect(lesson9_addr);
     let real = || rustls.connect();
+    let graduate = || lesson11.connect();
+    let twin = || rustls_twin.connect();
 
     let mut report = Report::default();
     for round in 1..=plan.rounds {
@@ -147,6 +156,14 @@ fn run(plan: &Plan) -> tls::Result<()> {
             plain: handshakes(plain, hs)?,
             lesson9: handshakes(secure, hs)?,
             rustls: handshakes(real, hs)?,
+        });
+        report.tls13_small.best(Tls13Figures {
+            lesson11: round_trips(graduate, small)?,
+            rustls: round_trips(twin, small)?,
+        });
+        report.tls13_handshakes.best(Tls13Figures {
+            lesson11: handshakes(graduate, hs)?,
+            rustls: handshakes(twin, hs)?,
         });
     }
 

@@ -1,13 +1,18 @@
 //! The yardstick: rustls 0.23, TLS 1.3 with `TLS13_CHACHA20_POLY1305_SHA256`
-//! only, the same AEAD lesson 9 uses, and X25519 key exchange.
+//! only, the same AEAD the course uses, and X25519 key exchange. Two pairs
+//! of server and client, one for each lesson measured against it:
 //!
-//! The server proves its identity with a self-signed ECDSA P-256 certificate
-//! made at start-up, and the client checks it against that certificate. That
-//! signature and its check are work lesson 9 does not do (it has no
-//! authentication until lesson 10): the table shows what it costs.
+//! - for lesson 9 ([`start_server`]): a self-signed ECDSA P-256 certificate
+//!   made at start-up and checked by the client. That signature and its
+//!   check are work lesson 9 does not do (it has no authentication until
+//!   lesson 10): the table shows what it costs.
+//! - for lesson 11 ([`start_lesson11_twin`]): lesson 11's exact
+//!   configuration: an Ed25519 CA and an Ed25519 `localhost` certificate it
+//!   signed, X25519 as the only group, and close_notify at the end of each
+//!   connection, as lesson 11 sends it.
 //!
 //! Every connection is a full handshake: session tickets and resumption are
-//! off, as lesson 9 has neither.
+//! off, as neither lesson has them.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -16,7 +21,7 @@ use std::thread;
 
 use rustls::client::Resumption;
 use rustls::crypto::{CryptoProvider, ring};
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection};
 use rustls::{StreamOwned, version};
 use tls::Result;
@@ -33,6 +38,8 @@ pub struct RustlsPair {
     /// Where the server listens.
     pub addr: SocketAddr,
     client: Arc<ClientConfig>,
+    /// Whether our client ends a connection with close_notify.
+    close_notify: bool,
 }
 
 /// ring's provider, cut down to one cipher suite.
@@ -44,33 +51,85 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 /// Turns any library error into our I/O error variant.
-fn other(e: impl std::error::Error + Send + Sync + 'static) -> tls::Error {
+pub fn other(e: impl std::error::Error + Send + Sync + 'static) -> tls::Error {
     tls::Error::Io(io::Error::other(e))
 }
 
-/// Makes a certificate, starts a rustls echo server on a free loopback port
-/// (in background threads that live as long as the process), and returns
-/// the client configuration that trusts it.
-pub fn start_server() -> Result<RustlsPair> {
+/// What the server presents (its chain and key) and what the client trusts.
+struct Pki {
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    trusted: CertificateDer<'static>,
+}
+
+/// A self-signed ECDSA P-256 certificate for `localhost`, trusted as is.
+fn self_signed_p256() -> Result<Pki> {
     let certified =
         rcgen::generate_simple_self_signed(vec![SERVER_NAME.to_string()]).map_err(other)?;
     let cert = certified.cert.der().clone();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
         certified.signing_key.serialize_der(),
     ));
+    Ok(Pki {
+        chain: vec![cert.clone()],
+        key,
+        trusted: cert,
+    })
+}
 
-    let mut server = ServerConfig::builder_with_provider(provider())
+/// An Ed25519 CA and an Ed25519 certificate for `localhost` that it signed:
+/// the shape of lesson 11's throwaway identity (the client checks one
+/// signature in the chain, then CertificateVerify).
+fn ed25519_ca_and_server() -> Result<Pki> {
+    let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(other)?;
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(other)?;
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "bench CA");
+    let ca = ca_params.self_signed(&ca_key).map_err(other)?;
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(other)?;
+    let params = rcgen::CertificateParams::new(vec![SERVER_NAME.to_string()]).map_err(other)?;
+    let cert = params.signed_by(&key, &issuer).map_err(other)?;
+    Ok(Pki {
+        chain: vec![cert.der().clone()],
+        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        trusted: ca.der().clone(),
+    })
+}
+
+/// The pair lesson 9 is measured against (see the module comment).
+pub fn start_server() -> Result<RustlsPair> {
+    start(self_signed_p256()?, provider(), false)
+}
+
+/// The pair lesson 11 is measured against: its suite, its one group, its
+/// certificate type and chain, its close_notify.
+pub fn start_lesson11_twin() -> Result<RustlsPair> {
+    let x25519_only = Arc::new(CryptoProvider {
+        kx_groups: vec![ring::kx_group::X25519],
+        ..Arc::unwrap_or_clone(provider())
+    });
+    start(ed25519_ca_and_server()?, x25519_only, true)
+}
+
+/// Starts a rustls echo server with `pki` on a free loopback port (in
+/// background threads that live as long as the process), and returns the
+/// client configuration that trusts it.
+fn start(pki: Pki, provider: Arc<CryptoProvider>, close_notify: bool) -> Result<RustlsPair> {
+    let mut server = ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_protocol_versions(&[&version::TLS13])
         .map_err(other)?
         .with_no_client_auth()
-        .with_single_cert(vec![cert.clone()], key)
+        .with_single_cert(pki.chain, pki.key)
         .map_err(other)?;
     server.send_tls13_tickets = 0;
     let server = Arc::new(server);
 
     let mut roots = RootCertStore::empty();
-    roots.add(cert).map_err(other)?;
-    let mut client = ClientConfig::builder_with_provider(provider())
+    roots.add(pki.trusted).map_err(other)?;
+    let mut client = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&version::TLS13])
         .map_err(other)?
         .with_root_certificates(roots)
@@ -88,11 +147,13 @@ pub fn start_server() -> Result<RustlsPair> {
     Ok(RustlsPair {
         addr,
         client: Arc::new(client),
+        close_notify,
     })
 }
 
 /// One client: decrypt what arrives, send it back encrypted. The handshake
-/// happens inside the first `read`.
+/// happens inside the first `read`. A client's close_notify is answered
+/// with ours, as lesson 11's server does.
 fn echo(config: Arc<ServerConfig>, stream: TcpStream) {
     let _ = stream.set_nodelay(true);
     let Ok(conn) = ServerConnection::new(config) else {
@@ -100,9 +161,20 @@ fn echo(config: Arc<ServerConfig>, stream: TcpStream) {
     };
     let mut tls = StreamOwned::new(conn, stream);
     let mut buf = vec![0; READ_CHUNK];
-    while let Ok(n @ 1..) = tls.read(&mut buf) {
-        if tls.write_all(buf.get(..n).unwrap_or_default()).is_err() {
-            break;
+    loop {
+        match tls.read(&mut buf) {
+            Ok(0) => {
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+                return;
+            }
+            Ok(n) => {
+                if tls.write_all(buf.get(..n).unwrap_or_default()).is_err() {
+                    return;
+                }
+            }
+            // Includes a close without close_notify (lesson 9's pair).
+            Err(_) => return,
         }
     }
 }
@@ -136,6 +208,7 @@ impl RustlsPair {
             conn,
             stream,
             out: Vec::new(),
+            close_notify: self.close_notify,
         };
         Ok((reader, writer))
     }
@@ -192,6 +265,7 @@ pub struct RustlsWriter {
     conn: Arc<Mutex<ClientConnection>>,
     stream: TcpStream,
     out: Vec<u8>,
+    close_notify: bool,
 }
 
 impl MessageWriter for RustlsWriter {
@@ -206,6 +280,23 @@ impl MessageWriter for RustlsWriter {
             }
         }
         // ... and send them all with one write.
+        self.stream.write_all(&self.out)?;
+        Ok(())
+    }
+
+    /// Sends close_notify, for the pair that mirrors lesson 11.
+    fn close(&mut self) -> Result<()> {
+        if !self.close_notify {
+            return Ok(());
+        }
+        self.out.clear();
+        {
+            let mut conn = lock(&self.conn);
+            conn.send_close_notify();
+            while conn.wants_write() {
+                conn.write_tls(&mut self.out)?;
+            }
+        }
         self.stream.write_all(&self.out)?;
         Ok(())
     }

@@ -25,6 +25,26 @@ impl Best {
     }
 }
 
+/// One measurement for lesson 11 and rustls in lesson 11's configuration.
+#[derive(Clone, Copy, Default)]
+pub struct Tls13Figures {
+    pub lesson11: f64,
+    pub rustls: f64,
+}
+
+/// The best figure each of the two reached over the rounds.
+#[derive(Default)]
+pub struct BestTls13(Option<Tls13Figures>);
+
+impl BestTls13 {
+    /// Keeps, per contender, the better of what we had and `round`.
+    pub fn best(&mut self, round: Tls13Figures) {
+        let kept = self.0.get_or_insert(round);
+        kept.lesson11 = kept.lesson11.max(round.lesson11);
+        kept.rustls = kept.rustls.max(round.rustls);
+    }
+}
+
 /// Median milliseconds per lesson 9 round trip, four ways.
 pub struct Nagle {
     pub one_write_nodelay: f64,
@@ -39,6 +59,8 @@ pub struct Report {
     pub small: Best,
     pub bulk: Best,
     pub handshakes: Best,
+    pub tls13_small: BestTls13,
+    pub tls13_handshakes: BestTls13,
     pub memory: Option<Memory>,
     pub nagle: Option<Nagle>,
 }
@@ -77,6 +99,19 @@ impl Report {
                 verdict(mib < 64.0),
             );
         }
+        println!();
+        println!(
+            "lesson 11 vs rustls 0.23, both TLS 1.3 with CHACHA20_POLY1305_SHA256, X25519 only, \
+             an Ed25519 certificate from an Ed25519 CA and close_notify, best of {rounds} round(s)"
+        );
+        println!();
+        println!("| measurement | lesson 11 | rustls | 11 / rustls |");
+        println!("|---|---:|---:|---:|");
+        tls13_row("TLS 1.3 64-byte round trips/s", &self.tls13_small);
+        tls13_row(
+            "TLS 1.3 connect + handshake + echo /s",
+            &self.tls13_handshakes,
+        );
         if let Some(n) = &self.nagle {
             println!();
             println!("| lesson 9 64-byte round trip, the Nagle trap | median ms |");
@@ -110,6 +145,16 @@ fn row(what: &str, best: &Best, target: Target) {
         thousands(f.plain),
         thousands(f.lesson9),
         thousands(f.rustls),
+    );
+}
+
+fn tls13_row(what: &str, best: &BestTls13) {
+    let f = best.0.unwrap_or_default();
+    println!(
+        "| {what} | {} | {} | {:.2}x |",
+        thousands(f.lesson11),
+        thousands(f.rustls),
+        f.lesson11 / f.rustls,
     );
 }
 

@@ -1,5 +1,5 @@
 //! The three workloads, written once over the course's `MessageReader` and
-//! `MessageWriter` traits, so plain TCP, lesson 9 and rustls run exactly the
+//! `MessageWriter` traits, so plain TCP, lessons 9 and 11 and rustls run exactly the
 //! same client code and differ only in what is under those traits.
 
 use std::thread;
@@ -51,7 +51,10 @@ where
         }
         trips += 50;
     }
-    Ok(f64::from(trips) / start.elapsed().as_secs_f64())
+    let rate = f64::from(trips) / start.elapsed().as_secs_f64();
+    // Say goodbye the contender's way (TLS: close_notify; others: nothing).
+    writer.close()?;
+    Ok(rate)
 }
 
 /// Bulk echo throughput in MB/s (10^6 bytes of payload echoed per second).
@@ -100,7 +103,8 @@ where
 }
 
 /// New connections per second, one after another: connect, handshake, echo
-/// one 64-byte message, close. This is what a server sees from many
+/// one 64-byte message, close (with the contender's goodbye, if it has one:
+/// close_notify for lesson 11 and its rustls twin). This is what a server sees from many
 /// short-lived clients.
 pub fn handshakes<R, W>(connect: impl Fn() -> Result<(R, W)>, budget: Duration) -> Result<f64>
 where
@@ -113,6 +117,7 @@ where
     while start.elapsed() < budget || done == 0 {
         let (mut reader, mut writer) = connect()?;
         echo_once(&mut reader, &mut writer, &message)?;
+        writer.close()?;
         done += 1;
     }
     Ok(f64::from(done) / start.elapsed().as_secs_f64())

@@ -41,7 +41,7 @@ fn quick_run_prints_every_row_with_real_figures() {
         cells(line)
     };
 
-    // Three contenders, each with a positive figure, and both ratios.
+    // Lesson 9's three contenders, each with a positive figure, and both ratios.
     for label in [
         "64-byte round trips/s",
         "bulk echo MB/s",
@@ -54,6 +54,25 @@ fn quick_run_prints_every_row_with_real_figures() {
         }
         assert!(cells[4].ends_with('x') && cells[5].ends_with('x'));
         assert!(cells[6].ends_with(": met") || cells[6].ends_with(": MISSED"));
+    }
+
+    // Lesson 11 and rustls in lesson 11's configuration, measured in the
+    // same run, and their ratio.
+    assert!(
+        stdout.contains("lesson 11 vs rustls 0.23, both TLS 1.3 with CHACHA20_POLY1305_SHA256, X25519 only, an Ed25519 certificate"),
+        "{stdout}"
+    );
+    for label in [
+        "TLS 1.3 64-byte round trips/s",
+        "TLS 1.3 connect + handshake + echo /s",
+    ] {
+        let cells = row(label);
+        assert_eq!(cells.len(), 4, "{label}: {cells:?}");
+        for figure in &cells[1..3] {
+            assert!(number(figure) > 0.0, "{label}: {cells:?}");
+        }
+        let ratio = number(cells[3].trim_end_matches('x'));
+        assert!(ratio > 0.0, "{label}: {cells:?}");
     }
 
     // The real server program, measured with its clients connected.

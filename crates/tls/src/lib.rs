@@ -26,13 +26,12 @@
 //!   the open; low-order keys refused.
 //! - [`lesson08_key_split`]: HKDF-SHA256 turns that secret into one key per
 //!   direction, which stops reflection.
-//! - [`lesson09_encrypted_echo`]: lessons 7 and 8 plus ChaCha20-Poly1305
+//! - [`lesson09_encrypted_echo`]: lessons 7 and 8 plus lesson 6's AEAD in
 //!   records (`len(u16) || nonce(12) || ciphertext || tag(16)`): the
 //!   encrypted echo, still unauthenticated.
 //! - [`lesson10_authentication`]: the server signs `client_pub || server_pub`
 //!   with its Ed25519 key; the client refuses a handshake that does not
 //!   verify, so Mallory's man in the middle is caught.
-//!
 //! - [`lesson11_real_tls13`]: real TLS 1.3 (RFC 8446) built from the
 //!   course's parts, talking to rustls, OpenSSL and curl.
 //!

@@ -11,7 +11,14 @@
 //! ```
 //!
 //! With `--keylog FILE` (the same file the server or client was started
-//! with), Eve also prints each lesson 9 record's plaintext.
+//! with), Eve also prints each lesson 9 or 10 record's plaintext, and on
+//! lesson 11 each record's real type and contents:
+//!
+//! ```text
+//! cargo run -p tls --bin 11-tls13-server -- --keylog keys.log           # 1
+//! cargo run -p tls --bin eve -- --lesson 11 --keylog keys.log           # 2
+//! cargo run -p tls --bin 11-tls13-client -- --addr 127.0.0.1:7879       # 3
+//! ```
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,7 +35,8 @@ use tls::tools::tap::Lesson;
 /// Start the lesson's server, then `eve --lesson N`, then point the client at
 /// eve (`--addr 127.0.0.1:7879`). Each record is printed field by field
 /// (length, nonce, ciphertext, tag; lesson 9 also shows the public keys,
-/// lesson 10 the server's signature too).
+/// lesson 10 the server's signature too; lesson 11 each TLS record's header,
+/// the hellos, and "encrypted record" for the rest).
 #[derive(Parser, Debug)]
 #[command(name = "eve", version, verbatim_doc_comment)]
 struct Cli {
@@ -45,11 +53,11 @@ struct Cli {
     /// Address of the real server.
     #[arg(long, value_name = "HOST:PORT", default_value = tls::DEFAULT_ADDR)]
     upstream: String,
-    /// Which lesson's wire format to expect: 1, 2, 3, 5, 9 or 10.
+    /// Which lesson's wire format to expect: 1, 2, 3, 5, 9, 10 or 11.
     #[arg(long, value_name = "N")]
     lesson: Lesson,
-    /// Lesson 9 or 10 key log (from `--keylog` on the server or client): decrypt
-    /// and print the plaintext beside each record.
+    /// Lesson 9, 10 or 11 key log (from `--keylog` on the server or client):
+    /// decrypt and print the plaintext beside each record.
     #[arg(long, value_name = "FILE")]
     keylog: Option<PathBuf>,
     /// Bytes of each field to show before summarising the rest.

@@ -13,14 +13,18 @@
 //!
 //! The server prints `amount=900`. Against `5-mac-echo-server` (with
 //! `--lesson 5`) the same flip is refused (bad mac), and against
-//! `9-echo-server` (bad tag). `--attack mitm` reads lesson 9 in the clear;
-//! against lesson 10 (`--lesson 10`) she cannot sign as the server and the
+//! `9-echo-server` (bad tag), and `11-tls13-server` with `--lesson 11`
+//! (bad_record_mac). `--attack mitm` reads lesson 9 in the clear; against
+//! lesson 10 (`--lesson 10`) she cannot sign as the server, and against
+//! lesson 11 her certificate is not from a CA the client trusts: the
 //! client refuses her.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use tls::lesson09_encrypted_echo::nonce::NonceMode;
+use tls::lesson11_real_tls13::certs::DEFAULT_CA_FILE;
 use tls::runtime::cli::{exit_status, parse};
 use tls::tools::hexdump::Sink;
 use tls::tools::mallory::{self, Attack, DEFAULT_OFFSET, ForgedSignature, MalloryOptions, Rewrite};
@@ -51,8 +55,8 @@ struct Cli {
     /// The attack to run.
     #[arg(long, value_enum)]
     attack: Attack,
-    /// Which lesson's wire format to expect: 1, 2, 3, 5, 9 or 10 (mitm: 9 or
-    /// 10; 9 if not given).
+    /// Which lesson's wire format to expect: 1, 2, 3, 5, 9, 10 or 11 (mitm:
+    /// 9, 10 or 11; 9 if not given).
     #[arg(long, value_name = "N")]
     lesson: Option<Lesson>,
     /// flip: where the known text starts in each client message (21 is
@@ -65,7 +69,8 @@ struct Cli {
     /// flip: the plaintext she wants the server to read instead.
     #[arg(long, value_name = "TEXT", default_value = "amount=900")]
     wanted: String,
-    /// replay: which client record to send twice (1 is the first).
+    /// replay: which client record to send twice (1 is the first; on lesson
+    /// 11, the first application data record after the handshake).
     #[arg(long, value_name = "N", default_value_t = 1)]
     record: u64,
     /// mitm: the nonce mode the client and server use.
@@ -80,6 +85,14 @@ struct Cli {
     /// server's, which covers the keys of her session with the server.
     #[arg(long, value_enum, default_value_t = ForgedSignature::Own)]
     signature: ForgedSignature,
+    /// mitm on lesson 11: write Mallory's throwaway CA certificate here, to
+    /// show that only a client trusting it (`--ca` FILE) is fooled.
+    #[arg(long, value_name = "FILE")]
+    ca_out: Option<PathBuf>,
+    /// mitm on lesson 11: the real server's CA certificate (public), for
+    /// her own connection to the server if a client accepts her.
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_CA_FILE)]
+    ca: PathBuf,
 }
 
 fn main() -> ExitCode {
@@ -95,6 +108,8 @@ fn main() -> ExitCode {
         rewrite: cli.rewrite,
         signature: cli.signature,
         sink: Sink::Stdout,
+        ca_out: cli.ca_out,
+        ca: cli.ca,
     };
     exit_status(
         "mallory",

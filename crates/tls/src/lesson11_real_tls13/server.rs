@@ -82,7 +82,16 @@ impl ServerConfig {
             None => {
                 let identity = ServerIdentity::generate_into(ca_out)?;
                 let ca = ca_out.display();
-                let port = addr.rsplit_once(':').map_or("7878", |(_, port)| port);
+                // With port 0 the system picks the port: the hints say PORT,
+                // and the "listening on" line that follows gives it.
+                let port = match addr.rsplit_once(':').map_or("7878", |(_, port)| port) {
+                    "0" => "PORT",
+                    port => port,
+                };
+                let addr = match addr.rsplit_once(':') {
+                    Some((host, "0")) => format!("{host}:PORT"),
+                    _ => addr.to_string(),
+                };
                 status!(
                     "made a throwaway CA and a certificate for localhost; CA certificate: {ca}"
                 );

@@ -20,7 +20,12 @@
 //!   (`--keylog`), in which case the plaintext appears beside each record;
 //! - lesson 10: the same, plus the server's Ed25519 signature over both
 //!   public keys. It is public on purpose: it proves who the server is, and
-//!   tells Eve nothing about the traffic.
+//!   tells Eve nothing about the traffic;
+//! - lesson 11: each TLS record's header, the ClientHello and ServerHello
+//!   in the clear (suites, key shares, server name), then only "encrypted
+//!   record" and a length, certificate included; with the NSS key log the
+//!   programs write, every record's real type and contents
+//!   (`tls13_view.rs`).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -36,6 +41,7 @@ use crate::lesson09_encrypted_echo::record;
 use crate::tools::hexdump::{self, Field, Kind, Sink, Style};
 use crate::tools::proxy::{self, Pair, ProxyLimits};
 use crate::tools::tap::{Direction, Layout, Lesson, Splitter, Unit};
+use crate::tools::tls13_view::Tls13View;
 
 /// How long Eve waits for a session's keys to appear in the key log. The
 /// server logs its keys only after sending its public key, so the client's
@@ -49,7 +55,7 @@ const TEXT_LIMIT: usize = 200;
 pub struct EveOptions {
     /// Which wire format to expect.
     pub lesson: Lesson,
-    /// Lesson 9 key log to decrypt with.
+    /// Lesson 9, 10 or 11 key log to decrypt with.
     pub keylog: Option<PathBuf>,
     /// Colour and field length limits for the dump.
     pub style: Style,
@@ -106,6 +112,8 @@ pub struct View {
     keys: Option<LoggedKeys>,
     // Set once we have waited for the key log in vain: no more waiting.
     gave_up_waiting: bool,
+    // Lesson 11's records and keys.
+    tls13: Tls13View,
 }
 
 impl View {
@@ -120,6 +128,7 @@ impl View {
             client_public: None,
             keys: None,
             gave_up_waiting: false,
+            tls13: Tls13View::new(options.keylog.clone()),
         }
     }
 
@@ -190,6 +199,9 @@ impl View {
                 let slot = usize::from(direction == Direction::ServerToClient);
                 self.records[slot] += 1;
                 let number = self.records[slot];
+                if lesson.has_tls_records() {
+                    return self.tls13.describe(id, direction, number, bytes, &style);
+                }
                 let heading = format!(
                     "#{id} {direction}  {lesson} record #{number}, {} bytes",
                     bytes.len()

@@ -86,7 +86,7 @@ pub(super) fn mitm(pair: &Pair, options: &MalloryOptions) -> Result<()> {
 }
 
 /// Decrypts with one session, prints, edits, and encrypts with the other.
-fn relay_plaintext(
+pub(super) fn relay_plaintext(
     options: &MalloryOptions,
     id: u64,
     direction: Direction,

@@ -9,10 +9,10 @@
 //!
 //! | attack    | what Mallory does                             | works on                     | stopped by                            |
 //! |-----------|-----------------------------------------------|------------------------------|---------------------------------------|
-//! | `flip`    | XORs `amount=100` into `amount=900` in flight | 3 (CTR)                      | 5: the HMAC; 9, 10: the AEAD tag      |
-//! | `replay`  | sends a client record to the server twice     | 3; 5 `--no-seq-check`; 9, 10 random nonces | 5: seq numbers; 9, 10 `--nonce counter` |
-//! | `reflect` | sends a client record back to the client      | 3, 5 (same keys both ways)   | 9, 10: a key per direction            |
-//! | `mitm`    | runs her own handshake with each side         | 9                            | 10: the server signs the keys         |
+//! | `flip`    | XORs `amount=100` into `amount=900` in flight | 3 (CTR)                      | 5: the HMAC; 9, 10, 11: the AEAD tag  |
+//! | `replay`  | sends a client record to the server twice     | 3; 5 `--no-seq-check`; 9, 10 random nonces | 5: seq numbers; 9, 10 `--nonce counter`; 11: the count in the nonce |
+//! | `reflect` | sends a client record back to the client      | 3, 5 (same keys both ways)   | 9, 10, 11: a key per direction        |
+//! | `mitm`    | runs her own handshake with each side         | 9                            | 10: the server signs the keys; 11: her certificate is not from a CA in `--ca` |
 //!
 //! `flip`, `replay` and `reflect` never need a key: Mallory cuts the stream
 //! into records exactly as Eve does (see `tap.rs`) and moves or edits whole
@@ -20,14 +20,21 @@
 //! because nothing in lesson 9 tells the client whose public key it received
 //! (`mitm.rs`). On lesson 10 she runs the same two handshakes but must then
 //! produce the server's signature over the client's keys, which she cannot
-//! (`impersonate.rs`): the client refuses.
+//! (`impersonate.rs`): the client refuses. On lesson 11 she brings a whole
+//! certificate of her own, for the right name, from her own CA; the client
+//! refuses it because it trusts only the CAs in its `--ca` (`tls13.rs`).
+//! There `flip`, `replay` and `reflect` let the handshake through and aim
+//! at the client's application data records.
 
 mod impersonate;
 mod mitm;
 mod records;
+mod tls13;
 
 pub use mitm::replace_all;
+pub use tls13::Impostor;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
@@ -54,6 +61,7 @@ pub enum Attack {
     Reflect,
     /// Lesson 9: handshake with each side and read (or rewrite) everything.
     /// Lesson 10: the same, but she cannot sign as the server; refused.
+    /// Lesson 11: her own certificate from her own CA; refused.
     Mitm,
 }
 
@@ -117,6 +125,10 @@ pub struct MalloryOptions {
     pub signature: ForgedSignature,
     /// Where her log goes: stdout for the program.
     pub sink: Sink,
+    /// `mitm` on lesson 11: where to write her throwaway CA certificate.
+    pub ca_out: Option<PathBuf>,
+    /// `mitm` on lesson 11: the real server's CA, for her onward connection.
+    pub ca: PathBuf,
 }
 
 impl MalloryOptions {
@@ -124,15 +136,18 @@ impl MalloryOptions {
     pub fn lesson(&self) -> Result<Lesson> {
         let lesson = match (self.attack, self.lesson) {
             (Attack::Mitm, None | Some(Lesson::EncryptedEcho)) => return Ok(Lesson::EncryptedEcho),
-            (Attack::Mitm, Some(Lesson::Authentication)) => return Ok(Lesson::Authentication),
+            (Attack::Mitm, Some(lesson @ (Lesson::Authentication | Lesson::RealTls13))) => {
+                return Ok(lesson);
+            }
             (Attack::Mitm, Some(other)) => {
                 return Err(Error::Usage(format!(
-                    "--attack mitm is for lesson 9 or 10 ({other} has no handshake to hijack)"
+                    "--attack mitm is for lesson 9, 10 or 11 ({other} has no handshake to hijack)"
                 )));
             }
             (_, None) => {
                 return Err(Error::Usage(
-                    "this attack needs --lesson N (1, 2, 3, 5, 9 or 10) to find the records".into(),
+                    "this attack needs --lesson N (1, 2, 3, 5, 9, 10 or 11) to find the records"
+                        .into(),
                 ));
             }
             (_, Some(lesson)) => lesson,
@@ -145,7 +160,7 @@ impl MalloryOptions {
         }
         if self.attack == Attack::Replay && (lesson == Lesson::Plaintext || self.record == 0) {
             return Err(Error::Usage(
-                "--attack replay needs records (lesson 2, 3, 5, 9 or 10) and --record 1 or more"
+                "--attack replay needs records (lesson 2, 3, 5, 9, 10 or 11) and --record 1 or more"
                     .into(),
             ));
         }
@@ -166,19 +181,37 @@ pub fn run(
     limits: ProxyLimits,
 ) -> Result<()> {
     let lesson = options.lesson()?;
+    // Lesson 11's mitm: her certificate is made once, before listening.
+    let impostor = if options.attack == Attack::Mitm && lesson == Lesson::RealTls13 {
+        Some(Arc::new(Impostor::new(
+            options.ca_out.as_deref(),
+            &options.ca,
+        )?))
+    } else {
+        None
+    };
     let options = Arc::new(options);
     proxy::run("mallory", listen, upstream, limits, move |pair| {
-        attack_connection(&pair, lesson, &options)
+        attack_connection(&pair, lesson, &options, impostor.as_deref())
     })
 }
 
 /// Runs the attack on one relayed connection; `lesson` is what
-/// [`MalloryOptions::lesson`] said. Public so that a caller with its own
-/// listener (the tour) can run Mallory on [`proxy::serve`].
-pub fn attack_connection(pair: &Pair, lesson: Lesson, options: &MalloryOptions) -> Result<()> {
-    match options.attack {
-        Attack::Mitm if lesson == Lesson::Authentication => impersonate::mitm_signed(pair, options),
-        Attack::Mitm => mitm::mitm(pair, options),
+/// [`MalloryOptions::lesson`] said, and `impostor` her identity for a
+/// lesson 11 `mitm` (see [`Impostor::new`]). Public so that a caller with
+/// its own listener (the tour) can run Mallory on [`proxy::serve`].
+pub fn attack_connection(
+    pair: &Pair,
+    lesson: Lesson,
+    options: &MalloryOptions,
+    impostor: Option<&Impostor>,
+) -> Result<()> {
+    match (options.attack, impostor) {
+        (Attack::Mitm, Some(impostor)) => tls13::mitm(pair, impostor, options),
+        (Attack::Mitm, None) if lesson == Lesson::Authentication => {
+            impersonate::mitm_signed(pair, options)
+        }
+        (Attack::Mitm, None) => mitm::mitm(pair, options),
         _ => records::tamper(pair, lesson, options),
     }
 }
@@ -199,6 +232,8 @@ pub(crate) mod tests {
             rewrite: None,
             signature: ForgedSignature::Own,
             sink: Sink::Stdout,
+            ca_out: None,
+            ca: PathBuf::from("lesson11-ca.pem"),
         }
     }
 
@@ -218,6 +253,12 @@ pub(crate) mod tests {
                 .lesson()
                 .unwrap(),
             Lesson::Authentication
+        );
+        assert_eq!(
+            options(Attack::Mitm, Some(Lesson::RealTls13))
+                .lesson()
+                .unwrap(),
+            Lesson::RealTls13
         );
         assert!(options(Attack::Flip, None).lesson().is_err());
         assert!(

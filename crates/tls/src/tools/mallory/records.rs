@@ -4,6 +4,11 @@
 //! Mallory reads each direction through a [`Splitter`], the same record
 //! cutter Eve uses, so she always acts on whole records however TCP chopped
 //! them up.
+//!
+//! On lesson 11 the handshake must go through for there to be any
+//! application data to attack, so she lets the client's handshake records
+//! pass (its ClientHello, and its Finished: the first record it encrypts)
+//! and aims at the records after them, numbered from 1 (`tls13.rs`).
 
 use std::net::{Shutdown, TcpStream};
 use std::sync::Mutex;
@@ -12,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::Result;
 use crate::tools::hexdump::{hex_spaced, quoted};
+use crate::tools::mallory::tls13::{self, ClientRecords};
 use crate::tools::mallory::{Attack, MalloryOptions, TEXT_LIMIT};
 use crate::tools::proxy::{self, Pair};
 use crate::tools::tap::{Direction, Lesson, Splitter, Unit};
@@ -37,6 +43,7 @@ pub(super) fn tamper(pair: &Pair, lesson: Lesson, options: &MalloryOptions) -> R
         use std::io::Write as _;
         let mut server = &pair.server;
         let mut number = 0;
+        let mut tls13 = ClientRecords::default();
         each_unit(&pair.client, lesson, Direction::ClientToServer, |unit| {
             let mut bytes = match unit {
                 Unit::Record(bytes) | Unit::Chunk(bytes) => bytes,
@@ -46,8 +53,18 @@ pub(super) fn tamper(pair: &Pair, lesson: Lesson, options: &MalloryOptions) -> R
                     return Ok(());
                 }
             };
-            number += 1;
-            let here = format!("#{id} client -> server  record #{number}");
+            let here = if lesson.has_tls_records() {
+                // Lesson 11: the handshake passes; application data is the target.
+                let Some(n) = tls13.application_record(&bytes) else {
+                    server.write_all(&bytes)?;
+                    return Ok(());
+                };
+                number = n;
+                format!("#{id} client -> server  application data record #{number}")
+            } else {
+                number += 1;
+                format!("#{id} client -> server  record #{number}")
+            };
             match options.attack {
                 Attack::Flip => {
                     options.report(flip(&mut bytes, lesson, options, &here));
@@ -55,7 +72,10 @@ pub(super) fn tamper(pair: &Pair, lesson: Lesson, options: &MalloryOptions) -> R
                 }
                 Attack::Replay if number == options.record => {
                     server.write_all(&bytes)?;
-                    swallow.store(options.record.saturating_add(1), Ordering::SeqCst);
+                    // (Lesson 11 refuses the copy with an alert: nothing to swallow.)
+                    if !lesson.has_tls_records() {
+                        swallow.store(options.record.saturating_add(1), Ordering::SeqCst);
+                    }
                     // -> the same record again: same nonce, same tag.
                     server.write_all(&bytes)?;
                     options.report(format!(
@@ -112,6 +132,7 @@ pub(super) fn flip(
     // number (lesson 5) and the nonce; it ends before any tag.
     let payload = match lesson.layout() {
         Some(layout) => layout.payload_range(bytes.len()),
+        None if lesson.has_tls_records() => tls13::content_range(bytes.len()),
         None => 0..bytes.len(),
     };
     // Checked sums: --offset is the user's number and may be anything.

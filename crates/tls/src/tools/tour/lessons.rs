@@ -13,10 +13,9 @@
 //! which of Mallory's attacks are aimed at it. Nothing here says whether an
 //! attack *works*: that is found out by running it (`verdict.rs`).
 //!
-//! Lesson 11 is one entry like the others. The tools cannot cut its TLS
-//! records yet, so Eve watches it as raw bytes and Mallory sits it out;
-//! once they can, its entry gets the new `tap` and its `attacks`, and
-//! nothing else changes.
+//! Lesson 11 is one entry like the others: Eve and Mallory cut its TLS
+//! records by their 5-byte headers, and Mallory's `mitm` brings a
+//! certificate of her own.
 
 use crate::lesson05_mac::SeqCheck;
 use crate::lesson09_encrypted_echo::nonce::NonceMode;
@@ -82,7 +81,6 @@ impl Row {
     /// Why `attack` is not run on this lesson.
     pub fn why_not(&self, attack: Attack) -> &'static str {
         match (self.wire, attack) {
-            (Wire::Tls13, _) => "Mallory cannot cut lesson 11's TLS records yet",
             (_, Attack::Mitm) => "no handshake to hijack: the key is built in",
             (Wire::Plaintext, Attack::Replay) => "no records: a raw byte stream has none to replay",
             _ => "not aimed at this lesson",
@@ -238,9 +236,8 @@ pub const STOPS: &[Stop] = &[
         adds: "the same parts, wired as RFC 8446 says: certificates, a key schedule, TLS records",
         text: None,
         wire: Wire::Tls13,
-        // Until the tools know TLS records: Eve shows raw bytes.
-        tap: Lesson::Plaintext,
-        attacks: &[],
+        tap: Lesson::RealTls13,
+        attacks: ALL_ATTACKS,
     }),
 ];
 
@@ -298,6 +295,8 @@ mod tests {
                     rewrite: None,
                     signature: ForgedSignature::Own,
                     sink: Default::default(),
+                    ca_out: None,
+                    ca: std::path::PathBuf::new(),
                 };
                 assert!(options.lesson().is_ok(), "{} {attack:?}", row.label);
             }

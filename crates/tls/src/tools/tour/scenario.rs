@@ -18,17 +18,22 @@
 //! program ends; they hold a listener and a thread each, nothing more.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::error::Result;
+use crate::lesson11_real_tls13::certs::DEFAULT_CA_FILE;
 use crate::runtime::accept::ServerOptions;
 use crate::runtime::socket::Socket;
 use crate::tools::eve::{self, EveOptions};
 use crate::tools::hexdump::{Sink, Style};
-use crate::tools::mallory::{self, Attack, DEFAULT_OFFSET, ForgedSignature, MalloryOptions};
+use crate::tools::mallory::{
+    self, Attack, DEFAULT_OFFSET, ForgedSignature, Impostor, MalloryOptions,
+};
 use crate::tools::proxy::{self, ProxyLimits};
+use crate::tools::tap::Lesson;
 use crate::tools::tour::endpoints::Endpoints;
 use crate::tools::tour::journal::{Journal, Seen};
 use crate::tools::tour::lessons::Row;
@@ -183,8 +188,17 @@ fn start_front(
                 rewrite: None,
                 signature: ForgedSignature::Own,
                 sink,
+                ca_out: None,
+                // Only read if a client accepts her certificate; none does.
+                ca: PathBuf::from(DEFAULT_CA_FILE),
             };
             let lesson = options.lesson()?;
+            // Lesson 11's mitm: her own throwaway CA and certificate.
+            let impostor = if attack == Attack::Mitm && lesson == Lesson::RealTls13 {
+                Some(Arc::new(Impostor::new(None, &options.ca)?))
+            } else {
+                None
+            };
             Box::new(move || {
                 proxy::serve(
                     "mallory",
@@ -193,7 +207,7 @@ fn start_front(
                     proxy_limits(),
                     move |pair| {
                         let _raise = RaiseOnDrop(Arc::clone(&over));
-                        mallory::attack_connection(&pair, lesson, &options)
+                        mallory::attack_connection(&pair, lesson, &options, impostor.as_deref())
                     },
                 );
             })

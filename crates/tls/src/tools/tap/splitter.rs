@@ -1,255 +1,11 @@
-//! Cutting a captured byte stream back into the lesson's messages.
-//!
-//! Someone on the wire sees TCP deliver bytes in whatever pieces it likes:
-//! half a record in one read, three records glued together in the next (that
-//! is lesson 2's whole point). To say "this is a length, this is a nonce",
-//! Eve and Mallory first have to find where each record starts and ends.
-//! A [`Splitter`] does that for one direction of one connection: feed it
-//! every chunk as it is read, and it hands back each complete unit once all
-//! its bytes have arrived.
-//!
-//! ```text
-//! lesson 1   raw bytes, no framing          -> each chunk as it was read
-//! lesson 2   len(u32 BE) || payload         -> one unit per record
-//! lesson 3   len(u32 BE) || nonce(16) || AES-256-CTR ciphertext
-//! lesson 5   len(u32 BE) || seq(8) || nonce(16) || ciphertext || mac(32)
-//! lesson 9   public key (32), once per direction, then
-//!            len(u16 BE) || nonce(12) || ChaCha20 ciphertext || tag(16)
-//! lesson 10  as lesson 9, but the server's direction opens with its public
-//!            key (32) AND an Ed25519 signature (64); then lesson 9 records
-//! ```
-//!
-//! The splitter only *reads* the format; it never needs a key. A length it
-//! cannot believe (too short, or over the lesson's limit) is reported once as
-//! malformed, and from then on the direction is shown as raw chunks, so a
-//! hostile peer can neither crash the tap nor make it buffer without bound.
+//! The [`Splitter`]: one direction of one connection, cut into units as
+//! its bytes arrive (see the folder's `mod.rs` for the formats).
 
-use std::fmt;
-use std::ops::Range;
-use std::str::FromStr;
-
-use crate::lesson02_records;
-use crate::lesson03_ctr_channel;
-use crate::lesson05_mac;
 use crate::lesson07_key_exchange::PUBLIC_KEY_LEN;
-use crate::lesson09_encrypted_echo::record as lesson09_record;
 use crate::lesson10_authentication::handshake::SIGNATURE_LEN;
+use crate::lesson11_real_tls13::record::{ContentType, HEADER_LEN, Header};
 use crate::runtime::budget::{Charge, KEEP_BYTES};
-
-/// The lessons whose wire format the tools understand, named after their
-/// texts in `lessons/` and modules in the library.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lesson {
-    /// Lesson 1, `lesson01_plaintext`: raw bytes, no framing.
-    Plaintext,
-    /// Lesson 2, `lesson02_records`: length-prefixed plaintext records.
-    Records,
-    /// Lesson 3, `lesson03_ctr_channel`: lesson 2 records carrying
-    /// AES-256-CTR under one shared key.
-    CtrChannel,
-    /// Lesson 5, `lesson05_mac`: lesson 2 records carrying a sequence
-    /// number, AES-256-CTR and an HMAC-SHA256 tag.
-    Mac,
-    /// Lesson 9, `lesson09_encrypted_echo`: X25519 handshake, then
-    /// ChaCha20-Poly1305 records.
-    EncryptedEcho,
-    /// Lesson 10, `lesson10_authentication`: lesson 9 with the server's
-    /// Ed25519 signature after its public key.
-    Authentication,
-}
-
-impl Lesson {
-    /// The lesson's number in the course.
-    pub fn number(self) -> u8 {
-        match self {
-            Lesson::Plaintext => 1,
-            Lesson::Records => 2,
-            Lesson::CtrChannel => 3,
-            Lesson::Mac => 5,
-            Lesson::EncryptedEcho => 9,
-            Lesson::Authentication => 10,
-        }
-    }
-
-    /// Where the parts of a record sit, or `None` for lesson 1 (no records).
-    /// Every number comes from the lesson's own constants.
-    pub fn layout(self) -> Option<Layout> {
-        match self {
-            Lesson::Plaintext => None,
-            Lesson::Records => Some(Layout {
-                prefix: lesson02_records::PREFIX_LEN,
-                seq: 0,
-                nonce: 0,
-                tag: 0,
-                max_len: lesson02_records::MAX_PAYLOAD_LEN,
-            }),
-            Lesson::CtrChannel => Some(Layout {
-                prefix: lesson02_records::PREFIX_LEN,
-                seq: 0,
-                nonce: lesson03_ctr_channel::NONCE_LEN,
-                tag: 0,
-                max_len: lesson02_records::MAX_PAYLOAD_LEN,
-            }),
-            Lesson::Mac => Some(Layout {
-                prefix: lesson02_records::PREFIX_LEN,
-                seq: lesson05_mac::SEQ_LEN,
-                nonce: lesson05_mac::NONCE_LEN,
-                tag: lesson05_mac::TAG_LEN,
-                max_len: lesson02_records::MAX_PAYLOAD_LEN,
-            }),
-            // Lesson 10 changed the handshake, not the records.
-            Lesson::EncryptedEcho | Lesson::Authentication => Some(Layout {
-                prefix: lesson09_record::PREFIX_LEN,
-                seq: 0,
-                nonce: lesson09_record::NONCE_LEN,
-                tag: lesson09_record::TAG_LEN,
-                max_len: lesson09_record::MAX_RECORD_LEN,
-            }),
-        }
-    }
-
-    /// Lessons 9 and 10 open each direction with a public key.
-    pub fn has_handshake(self) -> bool {
-        matches!(self, Lesson::EncryptedEcho | Lesson::Authentication)
-    }
-
-    /// Lesson 10: the server's public key is followed by its signature.
-    pub fn has_signature(self, direction: Direction) -> bool {
-        self == Lesson::Authentication && direction == Direction::ServerToClient
-    }
-}
-
-impl fmt::Display for Lesson {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "lesson {}", self.number())
-    }
-}
-
-impl FromStr for Lesson {
-    type Err = String;
-
-    /// `"1"`, `"2"`, `"3"`, `"5"`, `"9"` or `"10"`, as typed after `--lesson`.
-    fn from_str(s: &str) -> Result<Lesson, String> {
-        match s.trim() {
-            "1" => Ok(Lesson::Plaintext),
-            "2" => Ok(Lesson::Records),
-            "3" => Ok(Lesson::CtrChannel),
-            "5" => Ok(Lesson::Mac),
-            "9" => Ok(Lesson::EncryptedEcho),
-            "10" => Ok(Lesson::Authentication),
-            other => Err(format!(
-                "the tools understand lessons 1, 2, 3, 5, 9 and 10, not {other:?}"
-            )),
-        }
-    }
-}
-
-/// The shape of one lesson's record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Layout {
-    /// Bytes in the big-endian length prefix (2 or 4).
-    pub prefix: usize,
-    /// Bytes of sequence number right after the prefix (0 if none).
-    pub seq: usize,
-    /// Bytes of nonce at the start of the body (0 if none).
-    pub nonce: usize,
-    /// Bytes of tag at the end of the body (0 if none).
-    pub tag: usize,
-    /// The largest length the lesson accepts.
-    pub max_len: usize,
-}
-
-impl Layout {
-    /// The smallest length that can hold the sequence number, the nonce
-    /// and the tag.
-    pub fn min_len(&self) -> usize {
-        self.seq + self.nonce + self.tag
-    }
-
-    /// Reads the length prefix at the start of `bytes`, if all of it is there.
-    pub fn read_len(&self, bytes: &[u8]) -> Option<usize> {
-        let prefix = bytes.get(..self.prefix)?;
-        // Big-endian: the first byte is the most significant.
-        Some(
-            prefix
-                .iter()
-                .fold(0usize, |len, &b| (len << 8) | usize::from(b)),
-        )
-    }
-
-    /// Where the sequence number sits in a whole record (prefix included).
-    pub fn seq_range(&self) -> Range<usize> {
-        self.prefix..self.prefix + self.seq
-    }
-
-    /// Where the nonce sits in a whole record (prefix included).
-    pub fn nonce_range(&self) -> Range<usize> {
-        let start = self.seq_range().end;
-        start..start + self.nonce
-    }
-
-    /// Where the payload (plaintext or ciphertext) sits in a whole record of
-    /// `record_len` bytes.
-    pub fn payload_range(&self, record_len: usize) -> Range<usize> {
-        let start = self.nonce_range().end;
-        start..record_len.saturating_sub(self.tag).max(start)
-    }
-
-    /// Where the tag sits in a whole record of `record_len` bytes.
-    pub fn tag_range(&self, record_len: usize) -> Range<usize> {
-        self.payload_range(record_len).end..record_len
-    }
-}
-
-/// The two directions of a connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    /// Bytes the client sends.
-    ClientToServer,
-    /// Bytes the server sends.
-    ServerToClient,
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::ClientToServer => "client -> server",
-            Direction::ServerToClient => "server -> client",
-        })
-    }
-}
-
-/// One complete piece of a stream.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Unit {
-    /// Lesson 1 (or after a malformed length): bytes exactly as one read
-    /// returned them. Without framing there is nothing better to go by.
-    Chunk(Vec<u8>),
-    /// Lesson 9: the 32-byte public key that opens the direction.
-    PublicKey(Vec<u8>),
-    /// Lesson 10: the server's 64-byte Ed25519 signature over both public
-    /// keys, right after its own key.
-    Signature(Vec<u8>),
-    /// A whole record, length prefix included.
-    Record(Vec<u8>),
-    /// Bytes that cannot be a record; the reason says why.
-    Malformed {
-        /// The bytes, as far as they had arrived.
-        bytes: Vec<u8>,
-        /// Why they were refused.
-        reason: String,
-    },
-}
-
-impl Unit {
-    /// The unit's bytes, exactly as they were on the wire.
-    pub fn bytes(&self) -> &[u8] {
-        match self {
-            Unit::Chunk(b) | Unit::PublicKey(b) | Unit::Signature(b) | Unit::Record(b) => b,
-            Unit::Malformed { bytes, .. } => bytes,
-        }
-    }
-}
+use crate::tools::tap::{Direction, Layout, Lesson, Unit};
 
 /// Where a splitter is in its stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -260,6 +16,8 @@ enum State {
     Signature,
     /// Cutting records.
     Records,
+    /// Cutting lesson 11's TLS records.
+    TlsRecords,
     /// No framing (lesson 1), or framing was lost: pass chunks through.
     Raw,
 }
@@ -288,6 +46,7 @@ impl Splitter {
     /// A splitter at the very start of one direction of `lesson`.
     pub fn for_direction(lesson: Lesson, direction: Direction) -> Splitter {
         let state = match (lesson.layout(), lesson.has_handshake()) {
+            _ if lesson.has_tls_records() => State::TlsRecords,
             (None, _) => State::Raw,
             (Some(_), true) => State::Handshake,
             (Some(_), false) => State::Records,
@@ -397,8 +156,45 @@ impl Splitter {
                 let record = rest.get(..whole)?;
                 Some((Unit::Record(record.to_vec()), whole))
             }
+            State::TlsRecords => self.next_tls_record(rest),
             State::Raw => (!rest.is_empty()).then(|| (Unit::Chunk(rest.to_vec()), rest.len())),
         }
+    }
+
+    /// Lesson 11: the next TLS record at the front of `rest`. The header is
+    /// checked (a content type TLS has, a length within the limit for that
+    /// type) before the body is waited for.
+    fn next_tls_record(&mut self, rest: &[u8]) -> Option<(Unit, usize)> {
+        let header = Header::parse(*rest.first_chunk::<HEADER_LEN>()?);
+        let length = usize::from(header.length);
+        let problem = if ContentType::from_u8(header.content_type).is_none() {
+            Some(format!(
+                "content type {} is not a TLS record type (20..=23)",
+                header.content_type
+            ))
+        } else if length > header.max_length() {
+            Some(format!(
+                "length {length} is over the TLS limit for this type ({}); \
+                 a receiver answers record_overflow",
+                header.max_length()
+            ))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            self.state = State::Raw;
+            let reason = format!("{problem}; showing the rest of this direction raw");
+            return Some((
+                Unit::Malformed {
+                    bytes: rest.to_vec(),
+                    reason,
+                },
+                rest.len(),
+            ));
+        }
+        let whole = HEADER_LEN + length;
+        let record = rest.get(..whole)?;
+        Some((Unit::Record(record.to_vec()), whole))
     }
 
     /// Call at end of stream: bytes of an unfinished unit, if any.
@@ -536,6 +332,81 @@ mod tests {
         record.extend([0u8; 56]);
         assert!(s.push(&record[..59]).is_empty());
         assert_eq!(s.push(&record[59..]), vec![Unit::Record(record)]);
+    }
+
+    /// A lesson 11 record: type, legacy_version 0x0303, u16 length, body.
+    fn tls_record(content_type: u8, body_len: usize) -> Vec<u8> {
+        let mut r = vec![content_type, 3, 3];
+        r.extend(u16::try_from(body_len).unwrap().to_be_bytes());
+        r.extend((0..body_len).map(|i| i as u8));
+        r
+    }
+
+    #[test]
+    fn lesson11_cuts_tls_records_however_tcp_splits_them() {
+        use crate::lesson11_real_tls13::record::MAX_CIPHERTEXT_LEN;
+        let hello = tls_record(22, 200);
+        let ccs = tls_record(20, 1);
+        let sealed = tls_record(23, MAX_CIPHERTEXT_LEN);
+        let wire = [hello.clone(), ccs.clone(), sealed.clone()].concat();
+        // Inside a header, at a header's end, inside a body, and whole.
+        for cuts in [
+            vec![3, 205, 206, 300],
+            vec![5, 210],
+            vec![1, 2, 3, 4],
+            vec![],
+        ] {
+            let mut s = Splitter::new(Lesson::RealTls13);
+            let mut got = Vec::new();
+            let mut at = 0;
+            for cut in cuts.into_iter().chain([wire.len()]) {
+                got.extend(s.push(&wire[at..cut]));
+                at = cut;
+            }
+            assert_eq!(
+                got,
+                vec![
+                    Unit::Record(hello.clone()),
+                    Unit::Record(ccs.clone()),
+                    Unit::Record(sealed.clone())
+                ]
+            );
+            assert_eq!(s.finish(), None);
+        }
+        assert_eq!("11".parse::<Lesson>(), Ok(Lesson::RealTls13));
+        assert_eq!(Lesson::RealTls13.number(), 11);
+        assert_eq!(Lesson::RealTls13.to_string(), "lesson 11");
+        assert!(
+            "12".parse::<Lesson>()
+                .unwrap_err()
+                .contains("1, 2, 3, 5, 9, 10 and 11")
+        );
+    }
+
+    #[test]
+    fn lesson11_refuses_a_bad_header_before_buffering_the_body() {
+        // A plaintext record one byte over 2^14: refused at its header.
+        let mut s = Splitter::new(Lesson::RealTls13);
+        let units = s.push(&[22, 3, 1, 0x40, 0x01]);
+        assert!(
+            matches!(&units[..], [Unit::Malformed { reason, .. }] if reason.contains("record_overflow")),
+            "{units:?}"
+        );
+        assert_eq!(s.push(b"more"), vec![Unit::Chunk(b"more".to_vec())]);
+        // 2^14 + 256 is allowed for an encrypted record, one more is not.
+        let mut s = Splitter::new(Lesson::RealTls13);
+        assert!(s.push(&[23, 3, 3, 0x41, 0x00]).is_empty());
+        let mut s = Splitter::new(Lesson::RealTls13);
+        assert!(matches!(
+            &s.push(&[23, 3, 3, 0x41, 0x01])[..],
+            [Unit::Malformed { .. }]
+        ));
+        // Not TLS at all: an HTTP request's "GET /".
+        let mut s = Splitter::new(Lesson::RealTls13);
+        assert!(matches!(
+            &s.push(b"GET / HTTP/1.1\r\n")[..],
+            [Unit::Malformed { reason, .. }] if reason.contains("content type 71")
+        ));
     }
 
     #[test]

@@ -1,0 +1,218 @@
+//! Mallory against lesson 11: real TLS 1.3.
+//!
+//! `flip`, `replay` and `reflect` act on the client's application data
+//! records, exactly as on lessons 9 and 10, and TLS refuses each one:
+//!
+//! ```text
+//! flip     XOR into the ciphertext    -> the Poly1305 tag fails: bad_record_mac
+//! replay   a record sent twice        -> the copy is opened with the NEXT
+//!                                        sequence number (the nonce is the IV
+//!                                        XOR the count): bad_record_mac
+//! reflect  a record sent back         -> the client opens it with the
+//!                                        SERVER's key: bad_record_mac
+//! ```
+//!
+//! `mitm` is lesson 9's attack with a certificate: Mallory answers the
+//! client's ClientHello as a server, with a throwaway CA of her own and a
+//! certificate it signed for the very name the client asked for. The
+//! handshake is perfect, except that the chain leads to her CA and not to
+//! one in the client's `--ca`: the client refuses ("not issued by a CA in
+//! --ca", alert unknown_ca) before sending a byte of data, and Mallory never
+//! connects onward. Only a client that trusts her CA (`--ca-out` writes it,
+//! to show exactly that) is fooled; then she connects to the real server as
+//! an ordinary client and reads everything in between.
+
+use std::net::Shutdown;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use crate::error::Result;
+use crate::lesson11_real_tls13::certs::{DEFAULT_SERVER_NAME, ServerIdentity, ServerVerifier};
+use crate::lesson11_real_tls13::channel;
+use crate::lesson11_real_tls13::client::ClientConfig;
+use crate::lesson11_real_tls13::record::{ContentType, HEADER_LEN, TAG_LEN};
+use crate::lesson11_real_tls13::server::ServerConfig;
+use crate::runtime::socket::Socket;
+use crate::tools::mallory::MalloryOptions;
+use crate::tools::mallory::mitm::{HANDSHAKE_TIMEOUT, relay_plaintext};
+use crate::tools::proxy::{self, Pair};
+use crate::tools::tap::Direction;
+
+/// Counts the client's records to find its application data: the first
+/// record it encrypts is its Finished, every later one is data (or its
+/// close_notify). Plaintext records (ClientHello, change_cipher_spec) are
+/// handshake.
+#[derive(Debug, Default)]
+pub(super) struct ClientRecords {
+    encrypted: u64,
+}
+
+impl ClientRecords {
+    /// `Some(n)` if `record` is the client's n-th application data record
+    /// (counting from 1), `None` if it belongs to the handshake.
+    pub(super) fn application_record(&mut self, record: &[u8]) -> Option<u64> {
+        if record.first() != Some(&(ContentType::ApplicationData as u8)) {
+            return None;
+        }
+        self.encrypted += 1;
+        // Record 1 is the Finished.
+        self.encrypted.checked_sub(1).filter(|&n| n > 0)
+    }
+}
+
+/// Where the encrypted content sits in a whole record of `len` bytes: after
+/// the header, before the inner type byte and the tag. ChaCha20 is a stream
+/// cipher, so content byte i is ciphertext byte i: a flip lands exactly
+/// where it is aimed (and the tag then fails).
+pub(super) fn content_range(len: usize) -> Range<usize> {
+    let end = len.saturating_sub(TAG_LEN + 1).max(HEADER_LEN);
+    HEADER_LEN..end
+}
+
+/// Mallory's own identity for `mitm`: a throwaway CA and a certificate for
+/// the name clients ask for, made once at start.
+#[derive(Debug)]
+pub struct Impostor {
+    config: ServerConfig,
+    // The real server's CA (public, like every CA certificate), for her own
+    // connection onward, should a client ever accept her.
+    upstream_ca: PathBuf,
+}
+
+impl Impostor {
+    /// Makes the throwaway CA and certificate; writes the CA to `ca_out` if
+    /// given. `upstream_ca` is the real server's CA file.
+    pub fn new(ca_out: Option<&Path>, upstream_ca: &Path) -> Result<Impostor> {
+        let identity = match ca_out {
+            Some(path) => ServerIdentity::generate_into(path)?,
+            None => ServerIdentity::generate()?.0,
+        };
+        Ok(Impostor {
+            config: ServerConfig::new(identity, None),
+            upstream_ca: upstream_ca.to_path_buf(),
+        })
+    }
+}
+
+/// Plays the server to the client with her own certificate; if the client
+/// accepts it, plays the client to the server and relays the plaintext.
+pub(super) fn mitm(pair: &Pair, impostor: &Impostor, options: &MalloryOptions) -> Result<()> {
+    let id = pair.id;
+    // A client that never sends its ClientHello must not hold this thread.
+    pair.client.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
+    // <- ClientHello; -> ServerHello and {Certificate}: HERS, for localhost.
+    let accepted = channel::accept(Socket::new(pair.client.try_clone()?), &impostor.config);
+    let (from_client, to_client) = match accepted {
+        Ok(halves) => halves,
+        Err(e) => {
+            options.report(format!(
+                "#{id} I answered the ClientHello as the server, with a certificate for \
+                 {DEFAULT_SERVER_NAME} signed by my own throwaway CA\n\
+                 #{id} the client REFUSED it ({e}): my CA is not one it trusts.\n\
+                 #{id} I read nothing, and I never connected onward: the server heard nothing."
+            ));
+            let _ = pair.server.shutdown(Shutdown::Both);
+            let _ = pair.client.shutdown(Shutdown::Both);
+            return Ok(());
+        }
+    };
+    pair.client.set_read_timeout(None)?;
+    options.report(format!(
+        "#{id} the client ACCEPTED my certificate: it trusts my CA. Connecting to the real \
+         server as a client (trusting {})",
+        impostor.upstream_ca.display()
+    ));
+    // -> ClientHello to the real server, as any client would send.
+    let upstream = ClientConfig {
+        verifier: ServerVerifier::load(&impostor.upstream_ca, DEFAULT_SERVER_NAME)?,
+        keylog: None,
+    };
+    let (from_server, to_server) =
+        channel::connect(Socket::new(pair.server.try_clone()?), &upstream)?;
+    options.report(format!(
+        "#{id} two TLS sessions, both ending at me: I read and can change everything"
+    ));
+    proxy::both_ways(
+        pair,
+        || {
+            relay_plaintext(
+                options,
+                id,
+                Direction::ClientToServer,
+                from_client,
+                to_server,
+                None,
+            )?;
+            let _ = pair.server.shutdown(Shutdown::Write);
+            Ok(())
+        },
+        || {
+            relay_plaintext(
+                options,
+                id,
+                Direction::ServerToClient,
+                from_server,
+                to_client,
+                None,
+            )?;
+            let _ = pair.client.shutdown(Shutdown::Write);
+            Ok(())
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_handshake_passes_and_data_records_are_numbered_from_1() {
+        let mut records = ClientRecords::default();
+        let hello = [22, 3, 1, 0, 1, 1];
+        let ccs = [20, 3, 3, 0, 1, 1];
+        let encrypted = [23, 3, 3, 0, 1, 1];
+        assert_eq!(records.application_record(&hello), None);
+        assert_eq!(records.application_record(&ccs), None);
+        // The Finished.
+        assert_eq!(records.application_record(&encrypted), None);
+        assert_eq!(records.application_record(&encrypted), Some(1));
+        assert_eq!(records.application_record(&encrypted), Some(2));
+        assert_eq!(records.application_record(&[]), None);
+    }
+
+    #[test]
+    fn the_content_sits_between_header_and_type_byte() {
+        // 5 header + 10 content + 1 type + 16 tag.
+        assert_eq!(content_range(32), 5..15);
+        // Too short for anything: an empty range, never a panic.
+        assert_eq!(content_range(3), 5..5);
+    }
+
+    #[test]
+    fn a_flip_fails_the_tag() {
+        use crate::lesson11_real_tls13::TlsError;
+        use crate::lesson11_real_tls13::key_schedule::Secret;
+        use crate::lesson11_real_tls13::record::{RecordKey, open_with_traffic_secret};
+        use crate::tools::mallory::tests::options;
+        use crate::tools::mallory::{Attack, DEFAULT_OFFSET};
+        use crate::tools::tap::Lesson;
+        let secret = Secret::from_bytes([4; 32]);
+        let mut record = Vec::new();
+        RecordKey::new(&secret)
+            .seal(
+                ContentType::ApplicationData,
+                b"GET /transfer?to=bob&amount=100 HTTP/1.1",
+                &mut record,
+            )
+            .unwrap();
+        let mut opts = options(Attack::Flip, Some(Lesson::RealTls13));
+        opts.offset = DEFAULT_OFFSET;
+        let line = super::super::records::flip(&mut record, Lesson::RealTls13, &opts, "r");
+        // 5 + 21: the ciphertext of "amount=100".
+        assert!(line.contains("FLIPPED wire bytes 26..36"), "{line}");
+        assert_eq!(
+            open_with_traffic_secret(secret.as_bytes(), 0, &record),
+            Err(TlsError::BadRecordMac)
+        );
+    }
+}

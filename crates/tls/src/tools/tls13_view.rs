@@ -1,0 +1,573 @@
+//! What Eve makes of lesson 11: real TLS 1.3 records, read from the wire.
+//!
+//! ```text
+//! every record     type | legacy_version | length      always in the clear
+//! handshake (22)   ClientHello, ServerHello           readable: the offer
+//!                                                     and the choice
+//! change_cipher_spec (20), alert (21)                 readable, if sent
+//!                                                     before the keys
+//! application_data (23)   "encrypted record"          everything after the
+//!                                                     ServerHello, whatever
+//!                                                     it really is
+//! ```
+//!
+//! With a key log (`--keylog`, the NSS file the lesson 11 programs write)
+//! Eve does what an endpoint does, from the outside:
+//!
+//! 1. she takes the client_random from the ClientHello: it names the
+//!    connection in the key log;
+//! 2. she looks up the four traffic secrets under it;
+//! 3. she counts encrypted records per direction, because the sequence
+//!    number is never sent: it only lives in the nonce (lesson 9's counter);
+//! 4. each direction starts under its handshake secret and moves to its
+//!    application secret after its own Finished (the count starting again
+//!    at 0), and to the next secret after a KeyUpdate.
+//!
+//! Then each record opens, and she shows its real content type and what it
+//! holds: EncryptedExtensions, Certificate, CertificateVerify, Finished, or
+//! application data.
+//!
+//! Handshake messages are named record by record (`tls13_messages.rs`):
+//! Eve holds no handshake bytes across records, so the only buffering is
+//! the splitter's, under the budget.
+
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::lesson11_real_tls13::RANDOM_LEN;
+use crate::lesson11_real_tls13::key_schedule::{Secret, next_traffic_secret};
+use crate::lesson11_real_tls13::keylog::{
+    self, CLIENT_HANDSHAKE_LABEL, CLIENT_TRAFFIC_LABEL, LoggedSecrets, SERVER_HANDSHAKE_LABEL,
+    SERVER_TRAFFIC_LABEL,
+};
+use crate::lesson11_real_tls13::record::{
+    ContentType, HEADER_LEN, Header, INITIAL_RECORD_VERSION, TAG_LEN, open_with_traffic_secret,
+};
+use crate::lesson11_real_tls13::server_messages::parse_key_update;
+use crate::lesson11_real_tls13::{LEGACY_VERSION, handshake_type};
+use crate::tools::hexdump::{self, Field, Kind, Style};
+use crate::tools::tap::Direction;
+use crate::tools::tls13_messages::{
+    alert_note, ccs_field, client_random_in, handshake_fields, whole_messages,
+};
+
+/// How long Eve waits for a client record's secrets to reach the key log.
+/// Only the client's direction waits: its secrets are always logged before
+/// the client can send under them (by either side). The server's flight,
+/// with only the *client's* key log, is logged after the client reads it,
+/// and Eve holds that very chunk, so waiting there would only stall.
+const KEYLOG_PATIENCE: Duration = Duration::from_secs(2);
+/// Characters of readable text shown in a note.
+const TEXT_LIMIT: usize = 200;
+
+/// Which secret a direction is under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// The handshake traffic secret, until this side's Finished.
+    Handshake,
+    /// The application traffic secret, after `updates` KeyUpdates.
+    Application { updates: u32 },
+}
+
+/// One direction's count of what went by.
+#[derive(Clone, Copy, Debug)]
+struct Side {
+    phase: Phase,
+    // The sequence number of the next encrypted record under this secret.
+    sequence: u64,
+    // Bytes of a handshake message that spill into the next record.
+    continuing: usize,
+}
+
+impl Side {
+    fn new() -> Side {
+        Side {
+            phase: Phase::Handshake,
+            sequence: 0,
+            continuing: 0,
+        }
+    }
+}
+
+/// Eve's view of one lesson 11 connection.
+#[derive(Debug)]
+pub struct Tls13View {
+    keylog: Option<PathBuf>,
+    client_random: Option<[u8; RANDOM_LEN]>,
+    secrets: LoggedSecrets,
+    gave_up_waiting: bool,
+    sides: [Side; 2],
+}
+
+impl Tls13View {
+    /// A view before any record; `keylog` is the file to decrypt with.
+    pub fn new(keylog: Option<PathBuf>) -> Tls13View {
+        Tls13View {
+            keylog,
+            client_random: None,
+            secrets: LoggedSecrets::default(),
+            gave_up_waiting: false,
+            sides: [Side::new(); 2],
+        }
+    }
+
+    /// The client_random from the ClientHello, once seen.
+    pub fn client_random(&self) -> Option<[u8; RANDOM_LEN]> {
+        self.client_random
+    }
+
+    /// The text for one whole record (header included) that went by in
+    /// `direction`, numbered `number` in that direction on connection `id`.
+    pub fn describe(
+        &mut self,
+        id: u64,
+        direction: Direction,
+        number: u64,
+        record: &[u8],
+        style: &Style,
+    ) -> String {
+        let (header_bytes, fragment) = record.split_at_checked(HEADER_LEN).unwrap_or((record, &[]));
+        let header = header_bytes
+            .first_chunk::<HEADER_LEN>()
+            .map(|h| Header::parse(*h));
+        let content_type = header.and_then(|h| ContentType::from_u8(h.content_type));
+        let what = match content_type {
+            Some(ContentType::ApplicationData) => "encrypted record".to_string(),
+            Some(other) => other.name().to_string(),
+            None => "not a TLS record".to_string(),
+        };
+        let heading = format!(
+            "#{id} {direction}  lesson 11 record #{number}: {what}, {} bytes",
+            record.len()
+        );
+        let mut fields = header_fields(header_bytes);
+        let side = side_index(direction);
+        match content_type {
+            Some(ContentType::Handshake) => {
+                if direction == Direction::ClientToServer && self.client_random.is_none() {
+                    self.client_random = client_random_in(fragment);
+                }
+                let continuing = &mut self.sides[side].continuing;
+                fields.extend(handshake_fields(fragment, continuing));
+            }
+            Some(ContentType::ChangeCipherSpec) => fields.push(ccs_field(fragment)),
+            Some(ContentType::Alert) => fields.push(
+                Field::new("alert", Kind::Plaintext, fragment)
+                    .with_note(format!("{}, in the clear", alert_note(fragment))),
+            ),
+            Some(ContentType::ApplicationData) => {
+                let (ciphertext, tag) = fragment
+                    .split_at_checked(fragment.len().saturating_sub(TAG_LEN))
+                    .unwrap_or((fragment, &[]));
+                fields.push(
+                    Field::new("encrypted", Kind::Ciphertext, ciphertext)
+                        .with_note("encrypted record: content || real type || padding, all hidden"),
+                );
+                fields.push(Field::new("tag", Kind::Tag, tag));
+            }
+            None => fields.push(Field::new("fragment", Kind::Malformed, fragment)),
+        }
+        let mut text = hexdump::render(&heading, &fields, style);
+        if content_type == Some(ContentType::ApplicationData) && self.keylog.is_some() {
+            text.push_str(&self.decrypt(direction, record, style));
+        }
+        text
+    }
+
+    /// Opens one encrypted record with the logged secret of its direction
+    /// and phase, and renders what was inside (or why it did not open).
+    fn decrypt(&mut self, direction: Direction, record: &[u8], style: &Style) -> String {
+        let side = side_index(direction);
+        let Side {
+            phase, sequence, ..
+        } = self.sides[side];
+        // The peer counts every record it receives; so does Eve.
+        self.sides[side].sequence = sequence.saturating_add(1);
+        let failed = |why: String| {
+            let field = Field::new("plaintext", Kind::Malformed, &[]).with_note(why);
+            hexdump::render("  key log:", &[field], style)
+        };
+        let Some(client_random) = self.client_random else {
+            return failed(
+                "no ClientHello seen, so no client_random to look the keys up by".into(),
+            );
+        };
+        let label = label(direction, phase);
+        let Some(secret) = self.secret(direction, phase, &client_random) else {
+            return failed(format!("no {label} for this connection in the key log"));
+        };
+        let mut opened = open_with_traffic_secret(secret.as_bytes(), sequence, record);
+        let mut used = (label.to_string(), sequence);
+        // Missed the Finished (say, a record that did not open)? Then the
+        // application secret, counting from 0, is the other candidate.
+        if opened.is_err()
+            && phase == Phase::Handshake
+            && let Some(next) =
+                self.secret(direction, Phase::Application { updates: 0 }, &client_random)
+            && let Ok(found) = open_with_traffic_secret(next.as_bytes(), 0, record)
+        {
+            opened = Ok(found);
+            self.sides[side].phase = Phase::Application { updates: 0 };
+            self.sides[side].sequence = 1;
+            used = (label_for(direction, false).to_string(), 0);
+        }
+        let Ok((inner_type, content)) = opened else {
+            return failed(format!(
+                "does not decrypt with the logged {label} at sequence {sequence}"
+            ));
+        };
+        let inner = ContentType::from_u8(inner_type);
+        let heading = format!(
+            "  decrypted with the key log ({}, sequence {}): {}",
+            used.0,
+            used.1,
+            inner.map_or("unknown inner type", ContentType::name)
+        );
+        let fields = match inner {
+            Some(ContentType::Handshake) => {
+                let fields = handshake_fields(&content, &mut self.sides[side].continuing);
+                self.follow_key_changes(side, &content);
+                fields
+            }
+            Some(ContentType::ApplicationData) => vec![
+                Field::new("plaintext", Kind::Plaintext, &content).with_note(format!(
+                    "(key log) {}",
+                    hexdump::quoted(&content, TEXT_LIMIT)
+                )),
+            ],
+            Some(ContentType::Alert) => {
+                vec![Field::new("alert", Kind::Plaintext, &content).with_note(alert_note(&content))]
+            }
+            _ => vec![Field::new("content", Kind::Malformed, &content)],
+        };
+        hexdump::render(&heading, &fields, style)
+    }
+
+    /// After a decrypted handshake record: a Finished moves this side to
+    /// its application secret, a KeyUpdate to the next one; either way the
+    /// count starts again at 0.
+    fn follow_key_changes(&mut self, side: usize, content: &[u8]) {
+        for (message_type, body) in whole_messages(content) {
+            let state = &mut self.sides[side];
+            match (message_type, state.phase) {
+                (handshake_type::FINISHED, Phase::Handshake) => {
+                    state.phase = Phase::Application { updates: 0 };
+                    state.sequence = 0;
+                }
+                (handshake_type::KEY_UPDATE, Phase::Application { updates })
+                    if parse_key_update(body).is_ok() =>
+                {
+                    state.phase = Phase::Application {
+                        updates: updates.saturating_add(1),
+                    };
+                    state.sequence = 0;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The secret a direction sends under in `phase`, from the key log.
+    fn secret(
+        &mut self,
+        direction: Direction,
+        phase: Phase,
+        client_random: &[u8; RANDOM_LEN],
+    ) -> Option<Secret> {
+        let patience = if direction == Direction::ClientToServer && !self.gave_up_waiting {
+            KEYLOG_PATIENCE
+        } else {
+            Duration::ZERO
+        };
+        let deadline = Instant::now() + patience;
+        loop {
+            if let Some(secret) = logged(&self.secrets, direction, phase) {
+                return Some(secret);
+            }
+            let path = self.keylog.clone()?;
+            self.secrets = read_keylog(&path, client_random);
+            if let Some(secret) = logged(&self.secrets, direction, phase) {
+                return Some(secret);
+            }
+            if Instant::now() >= deadline {
+                // Waited once in vain: from now on look, but do not wait.
+                self.gave_up_waiting |= !patience.is_zero();
+                return None;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// The key log's secrets for one connection (none if it cannot be read:
+/// Eve says so on stderr and goes on without them).
+fn read_keylog(path: &Path, client_random: &[u8; RANDOM_LEN]) -> LoggedSecrets {
+    keylog::lookup(path, client_random).unwrap_or_else(|e| {
+        status!("eve: {e}");
+        LoggedSecrets::default()
+    })
+}
+
+/// The secret for `direction` in `phase`, if the key log had it.
+fn logged(secrets: &LoggedSecrets, direction: Direction, phase: Phase) -> Option<Secret> {
+    let (handshake, application) = match direction {
+        Direction::ClientToServer => (&secrets.client_handshake, &secrets.client_traffic),
+        Direction::ServerToClient => (&secrets.server_handshake, &secrets.server_traffic),
+    };
+    match phase {
+        Phase::Handshake => handshake.clone(),
+        Phase::Application { updates } => {
+            let mut secret = application.clone()?;
+            for _ in 0..updates {
+                secret = next_traffic_secret(&secret);
+            }
+            Some(secret)
+        }
+    }
+}
+
+fn side_index(direction: Direction) -> usize {
+    usize::from(direction == Direction::ServerToClient)
+}
+
+/// The key log label of the secret `direction` uses in `phase`.
+fn label(direction: Direction, phase: Phase) -> String {
+    match phase {
+        Phase::Handshake => label_for(direction, true).to_string(),
+        Phase::Application { updates: 0 } => label_for(direction, false).to_string(),
+        Phase::Application { updates } => {
+            format!(
+                "{} after {updates} KeyUpdate(s)",
+                label_for(direction, false)
+            )
+        }
+    }
+}
+
+fn label_for(direction: Direction, handshake: bool) -> &'static str {
+    match (direction, handshake) {
+        (Direction::ClientToServer, true) => CLIENT_HANDSHAKE_LABEL,
+        (Direction::ServerToClient, true) => SERVER_HANDSHAKE_LABEL,
+        (Direction::ClientToServer, false) => CLIENT_TRAFFIC_LABEL,
+        (Direction::ServerToClient, false) => SERVER_TRAFFIC_LABEL,
+    }
+}
+
+/// The record header as three named fields.
+fn header_fields(header: &[u8]) -> Vec<Field<'_>> {
+    let part = |range: std::ops::Range<usize>| header.get(range).unwrap_or_default();
+    let Some(parsed) = header
+        .first_chunk::<HEADER_LEN>()
+        .map(|h| Header::parse(*h))
+    else {
+        return vec![Field::new("header", Kind::Malformed, header)];
+    };
+    let type_name = ContentType::from_u8(parsed.content_type).map_or("not TLS", ContentType::name);
+    let version = match parsed.legacy_version {
+        LEGACY_VERSION => "0x0303: legacy_version, frozen at \"TLS 1.2\"".to_string(),
+        INITIAL_RECORD_VERSION => {
+            "0x0301: legacy_version, \"TLS 1.0\" (a first ClientHello may)".to_string()
+        }
+        other => format!("0x{other:04x}: not a version TLS 1.3 writes"),
+    };
+    vec![
+        Field::new("type", Kind::Length, part(0..1))
+            .with_note(format!("= {}: {type_name}", parsed.content_type)),
+        Field::new("version", Kind::Length, part(1..3)).with_note(format!("= {version}")),
+        Field::new("length", Kind::Length, part(3..5)).with_note(format!("= {}", parsed.length)),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lesson11_real_tls13::client_hello;
+    use crate::lesson11_real_tls13::record::{self, RecordKey};
+    use crate::lesson11_real_tls13::server_messages::{encode_finished, encode_key_update};
+
+    const RANDOM: [u8; RANDOM_LEN] = [7; RANDOM_LEN];
+
+    fn plaintext(content_type: ContentType, content: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        record::push_plaintext(&mut out, content_type, LEGACY_VERSION, content);
+        out
+    }
+
+    fn sealed(
+        secret: &Secret,
+        sequence: u64,
+        content_type: ContentType,
+        content: &[u8],
+    ) -> Vec<u8> {
+        let mut out = Vec::new();
+        RecordKey::at_sequence(secret, sequence)
+            .seal(content_type, content, &mut out)
+            .unwrap();
+        out
+    }
+
+    /// A view that has seen a ClientHello and holds the server's secrets
+    /// already (as if read from a key log; the path is never opened).
+    fn keyed_view(handshake: &Secret, application: &Secret) -> Tls13View {
+        let mut view = Tls13View::new(Some(PathBuf::from("never-read.log")));
+        let hello = client_hello::encode(&RANDOM, &[9; 32], None);
+        view.describe(
+            1,
+            Direction::ClientToServer,
+            1,
+            &plaintext(ContentType::Handshake, &hello),
+            &Style::plain(),
+        );
+        assert_eq!(view.client_random(), Some(RANDOM));
+        view.secrets.server_handshake = Some(handshake.clone());
+        view.secrets.server_traffic = Some(application.clone());
+        view
+    }
+
+    fn s2c(view: &mut Tls13View, number: u64, record: &[u8]) -> String {
+        view.describe(
+            1,
+            Direction::ServerToClient,
+            number,
+            record,
+            &Style::plain(),
+        )
+    }
+
+    #[test]
+    fn alerts_and_change_cipher_spec_in_the_clear_are_named() {
+        let mut view = Tls13View::new(None);
+        let text = s2c(&mut view, 1, &plaintext(ContentType::Alert, &[2, 40]));
+        assert!(text.contains("record #1: alert, 7 bytes"), "{text}");
+        assert!(
+            text.contains("fatal handshake_failure (40), in the clear"),
+            "{text}"
+        );
+        let text = s2c(
+            &mut view,
+            2,
+            &plaintext(ContentType::ChangeCipherSpec, &[1]),
+        );
+        assert!(text.contains("record #2: change_cipher_spec"), "{text}");
+        assert!(text.contains("a dummy for middleboxes"), "{text}");
+        let text = s2c(
+            &mut view,
+            3,
+            &plaintext(ContentType::ChangeCipherSpec, &[2]),
+        );
+        assert!(text.contains("a receiver refuses it"), "{text}");
+        let text = s2c(&mut view, 4, &plaintext(ContentType::Alert, &[2]));
+        assert!(
+            text.contains("a malformed alert (1 bytes, not 2)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_message_longer_than_its_record_is_followed_into_the_next() {
+        let mut view = Tls13View::new(None);
+        // A 40-byte Certificate body announced, 20 bytes sent, then the rest
+        // with a Finished behind it.
+        let mut message = vec![handshake_type::CERTIFICATE, 0, 0, 40];
+        message.extend([0xaa; 40]);
+        let (first, second) = message.split_at(24);
+        let text = s2c(&mut view, 1, &plaintext(ContentType::Handshake, first));
+        assert!(
+            text.contains("Certificate, 40 bytes (continues in the next record: 20 more bytes)"),
+            "{text}"
+        );
+        let mut rest = second.to_vec();
+        rest.extend(encode_finished(&[1; 32]));
+        let text = s2c(&mut view, 2, &plaintext(ContentType::Handshake, &rest));
+        assert!(
+            text.contains("the rest of a handshake message begun in an earlier record"),
+            "{text}"
+        );
+        assert!(text.contains("Finished, 32 bytes"), "{text}");
+        // Three bytes cannot be a handshake header.
+        let text = s2c(
+            &mut view,
+            3,
+            &plaintext(ContentType::Handshake, &[20, 0, 0]),
+        );
+        assert!(
+            text.contains("a handshake header cut by the end of the record"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn finished_and_key_update_move_to_the_next_secret_and_restart_the_count() {
+        let handshake = Secret::from_bytes([1; 32]);
+        let application = Secret::from_bytes([2; 32]);
+        let updated = next_traffic_secret(&application);
+        let mut view = keyed_view(&handshake, &application);
+        let records = [
+            sealed(&handshake, 0, ContentType::Handshake, &[8, 0, 0, 2, 0, 0]),
+            sealed(
+                &handshake,
+                1,
+                ContentType::Handshake,
+                &encode_finished(&[3; 32]),
+            ),
+            sealed(&application, 0, ContentType::ApplicationData, b"first"),
+            sealed(
+                &application,
+                1,
+                ContentType::Handshake,
+                &encode_key_update(false),
+            ),
+            sealed(
+                &updated,
+                0,
+                ContentType::ApplicationData,
+                b"after the update",
+            ),
+        ];
+        let text: String = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| s2c(&mut view, i as u64 + 2, r))
+            .collect();
+        for expected in [
+            "(SERVER_HANDSHAKE_TRAFFIC_SECRET, sequence 0): handshake",
+            "EncryptedExtensions, 2 bytes",
+            "(SERVER_HANDSHAKE_TRAFFIC_SECRET, sequence 1): handshake",
+            "(SERVER_TRAFFIC_SECRET_0, sequence 0): application_data",
+            "(key log) \"first\"",
+            "KeyUpdate, 1 bytes: the sender moves to its next secret (update_requested = false)",
+            "(SERVER_TRAFFIC_SECRET_0 after 1 KeyUpdate(s), sequence 0): application_data",
+            "(key log) \"after the update\"",
+        ] {
+            assert!(text.contains(expected), "no {expected:?} in:\n{text}");
+        }
+        assert!(!text.contains("does not decrypt"), "{text}");
+    }
+
+    #[test]
+    fn a_missed_finished_is_found_by_trying_the_application_secret() {
+        let handshake = Secret::from_bytes([1; 32]);
+        let application = Secret::from_bytes([2; 32]);
+        let mut view = keyed_view(&handshake, &application);
+        // The flight went by unseen; the first record Eve sees is data.
+        let record = sealed(&application, 0, ContentType::ApplicationData, b"hello");
+        let text = s2c(&mut view, 6, &record);
+        assert!(
+            text.contains("(SERVER_TRAFFIC_SECRET_0, sequence 0): application_data"),
+            "{text}"
+        );
+        // A record sealed under no logged secret does not open, and says so.
+        let stranger = sealed(
+            &Secret::from_bytes([5; 32]),
+            1,
+            ContentType::ApplicationData,
+            b"x",
+        );
+        let text = s2c(&mut view, 7, &stranger);
+        assert!(
+            text.contains("does not decrypt with the logged SERVER_TRAFFIC_SECRET_0 at sequence 1"),
+            "{text}"
+        );
+    }
+}
