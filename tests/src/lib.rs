@@ -15,6 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 pub mod bad_peer;
+pub mod bad_peer11;
 pub mod outside;
 
 /// An address where nothing listens, for "connection refused" tests.
