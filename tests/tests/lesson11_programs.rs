@@ -136,6 +136,34 @@ fn a_certificate_for_another_name_is_refused() {
     let _ = fs::remove_file(&ca);
 }
 
+/// The echo client against a `--http` server (a learner mixing up the two
+/// ways to run lesson 11): the server says in one line that this was not
+/// an HTTP request, the client says the server dropped it, and the server
+/// keeps running (curl against `--http` is in the second tier).
+#[test]
+fn the_echo_client_against_the_http_server_is_named_on_both_sides() {
+    let ca = ca_path("http-echo");
+    let mut server = server(&ca, &["--http"]);
+    let out = client(&server, ca.to_str().unwrap(), &[], b"hello tls\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("the server may have dropped us (see its log)"),
+        "{said}"
+    );
+    assert!(
+        server.wait_stderr(
+            "the client stopped sending before its HTTP request ended (--http answers one \
+             HTTP request, from curl for example, not echo lines)"
+        ),
+        "{}",
+        server.stderr()
+    );
+    assert!(server.is_running());
+    let _ = fs::remove_file(&ca);
+}
+
 #[test]
 fn both_key_logs_name_the_same_session() {
     let ca = ca_path("keylog");

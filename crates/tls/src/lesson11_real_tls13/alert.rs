@@ -187,6 +187,9 @@ pub enum TlsError {
     Closed,
     /// `--http`: the request was malformed or too large; a 400 was sent.
     BadHttpRequest(&'static str),
+    /// `--http`: the client sent part of a request, then closed its side
+    /// before the blank line that ends the head (say, the echo client).
+    IncompleteHttpRequest,
     /// A certificate, key or CA file given on the command line is unusable.
     BadFile {
         /// The flag that named the file.
@@ -227,6 +230,7 @@ impl TlsError {
             | TlsError::Truncated
             | TlsError::Closed
             | TlsError::BadHttpRequest(_)
+            | TlsError::IncompleteHttpRequest
             | TlsError::BadFile { .. } => return None,
         })
     }
@@ -313,6 +317,10 @@ impl fmt::Display for TlsError {
             }
             TlsError::Closed => f.write_str("the connection is already closed"),
             TlsError::BadHttpRequest(why) => write!(f, "bad HTTP request ({why}); sent 400"),
+            TlsError::IncompleteHttpRequest => f.write_str(
+                "the client stopped sending before its HTTP request ended (--http answers \
+                 one HTTP request, from curl for example, not echo lines)",
+            ),
             TlsError::BadFile { flag, path, reason } => write!(f, "{flag} {path}: {reason}"),
         }
     }

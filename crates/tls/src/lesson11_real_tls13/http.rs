@@ -82,8 +82,14 @@ impl<R: MessageReader, W: MessageWriter> MessageReader for HttpReader<R, W> {
             }
             match self.inner.read_message()? {
                 Some(data) => self.head.extend_from_slice(data),
-                // The client left without finishing a request.
-                None => return Ok(None),
+                // The client left before sending anything: a plain goodbye.
+                None if self.head.is_empty() => return Ok(None),
+                // It left in the middle of a head: close properly, and say
+                // why in the server's log (an echo client's line ends here).
+                None => {
+                    let _ = self.writer.close();
+                    return Err(TlsError::IncompleteHttpRequest.into());
+                }
             }
         };
         if head_len > MAX_REQUEST_HEAD {
@@ -267,9 +273,23 @@ mod tests {
     }
 
     #[test]
-    fn a_client_that_leaves_early_gets_nothing() {
-        let (got, response, _) = run(&[b"GET / HTTP/1.1\r\n"]);
+    fn a_client_that_leaves_mid_request_gets_nothing_and_is_named() {
+        for partial in [&b"GET / HTTP/1.1\r\n"[..], b"hello tls"] {
+            let (got, response, closed) = run(&[partial]);
+            assert!(
+                matches!(got, Err(crate::Error::Tls(TlsError::IncompleteHttpRequest))),
+                "{partial:?}"
+            );
+            assert!(response.is_empty());
+            assert!(closed, "close_notify, so the client sees no truncation");
+        }
+    }
+
+    #[test]
+    fn a_client_that_leaves_before_a_byte_is_a_goodbye() {
+        let (got, response, closed) = run(&[]);
         assert!(matches!(got, Ok(None)));
         assert!(response.is_empty());
+        assert!(!closed);
     }
 }
