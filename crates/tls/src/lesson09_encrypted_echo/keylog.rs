@@ -39,14 +39,44 @@ pub const S2C_LABEL: &str = "LESSON9_S2C";
 /// An open key log that sessions are appended to.
 #[derive(Debug)]
 pub struct KeyLog {
-    path: PathBuf,
-    file: Mutex<File>,
+    file: KeyLogFile,
 }
 
 impl KeyLog {
     /// Opens (or creates) `path` for appending, and says loudly on stderr
     /// that secrets are about to be written there.
     pub fn create(path: &Path) -> Result<KeyLog> {
+        let file = KeyLogFile::create(path, "session keys")?;
+        Ok(KeyLog { file })
+    }
+
+    /// Opens `path` if one was given.
+    pub fn create_if(path: Option<&Path>) -> Result<Option<KeyLog>> {
+        path.map(KeyLog::create).transpose()
+    }
+
+    /// Appends the two lines for `session`.
+    pub fn record(&self, session: &Session) -> Result<()> {
+        self.file.append(&format_lines(
+            &session.client_public,
+            session.keys.c2s(),
+            session.keys.s2c(),
+        ))
+    }
+}
+
+/// The file under a key log, shared with lesson 11's NSS key log: created
+/// owner-only, announced on stderr, appended to one write at a time.
+#[derive(Debug)]
+pub struct KeyLogFile {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl KeyLogFile {
+    /// Opens (or creates, mode 0600) `path` for appending, and warns on
+    /// stderr that `what` (say, "session keys") will be written there.
+    pub fn create(path: &Path, what: &str) -> Result<KeyLogFile> {
         let mut options = OpenOptions::new();
         options.create(true).append(true);
         // A new key log is readable by its owner only: it unlocks traffic.
@@ -57,29 +87,19 @@ impl KeyLog {
             source,
         })?;
         status!(
-            "WARNING: writing session keys to {} -- anyone with this file can read the traffic",
+            "WARNING: writing {what} to {} -- anyone with this file can read the traffic",
             path.display()
         );
-        Ok(KeyLog {
+        Ok(KeyLogFile {
             path: path.to_path_buf(),
             file: Mutex::new(file),
         })
     }
 
-    /// Opens `path` if one was given.
-    pub fn create_if(path: Option<&Path>) -> Result<Option<KeyLog>> {
-        path.map(KeyLog::create).transpose()
-    }
-
-    /// Appends the two lines for `session`.
-    pub fn record(&self, session: &Session) -> Result<()> {
-        let lines = format_lines(
-            &session.client_public,
-            session.keys.c2s(),
-            session.keys.s2c(),
-        );
-        // One write call per session, on a file opened for appending, so two
-        // programs logging to the same file do not interleave half-lines.
+    /// Appends `lines` in one write call, on a file opened for appending,
+    /// so two programs logging to the same file do not interleave
+    /// half-lines.
+    pub fn append(&self, lines: &str) -> Result<()> {
         let mut file = self
             .file
             .lock()

@@ -17,14 +17,13 @@
 //! secret the reader derives the key and IV exactly as the endpoints do
 //! (`record::open_with_traffic_secret` does that for Eve).
 
-use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Write};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::io::ErrorKind;
+use std::path::Path;
 
 use super::RANDOM_LEN;
 use super::key_schedule::{ApplicationSecrets, HandshakeSecrets, Secret};
 use crate::error::{Error, Result};
+use crate::lesson09_encrypted_echo::keylog::KeyLogFile;
 
 /// Label of client_handshake_traffic_secret.
 pub const CLIENT_HANDSHAKE_LABEL: &str = "CLIENT_HANDSHAKE_TRAFFIC_SECRET";
@@ -35,34 +34,19 @@ pub const CLIENT_TRAFFIC_LABEL: &str = "CLIENT_TRAFFIC_SECRET_0";
 /// Label of server_application_traffic_secret_0.
 pub const SERVER_TRAFFIC_LABEL: &str = "SERVER_TRAFFIC_SECRET_0";
 
-/// An open key log that connections append to.
+/// An open key log that connections append to. The file itself (owner
+/// only, announced on stderr, one write per group of lines) is lesson 9's.
 #[derive(Debug)]
 pub struct KeyLog {
-    path: PathBuf,
-    file: Mutex<File>,
+    file: KeyLogFile,
 }
 
 impl KeyLog {
     /// Opens (or creates, mode 0600) `path` for appending, and says loudly
     /// on stderr that secrets are about to be written there.
     pub fn create(path: &Path) -> Result<KeyLog> {
-        let mut options = OpenOptions::new();
-        options.create(true).append(true);
-        // Readable by its owner only: the file unlocks traffic.
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(path).map_err(|source| Error::KeyLog {
-            path: path.display().to_string(),
-            source,
-        })?;
-        status!(
-            "WARNING: writing TLS secrets to {} -- anyone with this file can read the traffic",
-            path.display()
-        );
-        Ok(KeyLog {
-            path: path.to_path_buf(),
-            file: Mutex::new(file),
-        })
+        let file = KeyLogFile::create(path, "TLS secrets")?;
+        Ok(KeyLog { file })
     }
 
     /// Opens `path` if one was given.
@@ -95,20 +79,9 @@ impl KeyLog {
         ])
     }
 
-    /// One write call per group of lines, on a file opened for appending,
-    /// so two programs logging to one file do not interleave half-lines.
+    /// Appends a group of lines in one write.
     fn append(&self, lines: &[String]) -> Result<()> {
-        let text = lines.concat();
-        let mut file = self
-            .file
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.flush())
-            .map_err(|source| Error::KeyLog {
-                path: self.path.display().to_string(),
-                source,
-            })
+        self.file.append(&lines.concat())
     }
 }
 
