@@ -308,16 +308,24 @@ pub fn pump(
 }
 
 /// Runs `a_to_b` on a second thread and `b_to_a` on this one, then waits for
-/// both. If either direction fails, both sockets are shut so the other one
-/// stops too; the first error is returned.
+/// both. If either direction fails, both sockets stop reading, so the other
+/// direction wakes up, forwards what had already arrived and ends; the first
+/// error is returned.
 pub fn both_ways<A, B>(pair: &Pair, a_to_b: A, b_to_a: B) -> Result<()>
 where
     A: FnOnce() -> Result<()> + Send,
     B: FnOnce() -> Result<()>,
 {
+    // Reading stops on both legs; writing does not. A side that fails often
+    // said something just before it went: a TLS server that refuses a
+    // replayed record sends its bad_record_mac alert and closes, and the
+    // next forward to it fails. The other direction still has that alert
+    // to deliver (a read after this shutdown returns what had already
+    // arrived, then the end), so the client hears why. Shutting the writes
+    // too would cut the client off first, and it would see a bare close.
     let abort = || {
-        let _ = pair.client.shutdown(Shutdown::Both);
-        let _ = pair.server.shutdown(Shutdown::Both);
+        let _ = pair.client.shutdown(Shutdown::Read);
+        let _ = pair.server.shutdown(Shutdown::Read);
     };
     thread::scope(|scope| {
         // No second thread, no relay: close both ends and say why (a
@@ -346,4 +354,74 @@ where
             .unwrap_or_else(|_| Err(Error::Io(std::io::Error::other("relay thread panicked"))));
         back.and(forward)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    /// A relayed pair over loopback: (the client's end, the server's end,
+    /// and the proxy's `Pair` in between).
+    fn relayed() -> (TcpStream, TcpStream, Pair) {
+        let front = TcpListener::bind("127.0.0.1:0").unwrap();
+        let back = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(front.local_addr().unwrap()).unwrap();
+        let (accepted, client_addr) = front.accept().unwrap();
+        let to_server = TcpStream::connect(back.local_addr().unwrap()).unwrap();
+        let (server, _) = back.accept().unwrap();
+        let pair = Pair {
+            id: 1,
+            client_addr,
+            client: accepted,
+            server: to_server,
+        };
+        (client, server, pair)
+    }
+
+    #[test]
+    fn what_a_failed_side_said_last_still_reaches_the_other() {
+        let (mut client, mut server, pair) = relayed();
+        // The server's last words (an alert, say), then it is gone.
+        server.write_all(b"last words").unwrap();
+        drop(server);
+        let (failed, after_failure) = mpsc::channel();
+        let result = both_ways(
+            &pair,
+            || {
+                // The forward to the server fails first...
+                let _ = failed.send(());
+                Err(Error::Io(std::io::Error::from(ErrorKind::BrokenPipe)))
+            },
+            || {
+                // ...and only then does the other direction get to read.
+                after_failure.recv().unwrap();
+                thread::sleep(Duration::from_millis(100));
+                pump(&pair.server, &pair.client, |_| {})
+            },
+        );
+        assert!(result.is_err());
+        drop(pair);
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut heard = Vec::new();
+        client.read_to_end(&mut heard).unwrap();
+        assert_eq!(heard, b"last words");
+    }
+
+    #[test]
+    fn a_failed_side_wakes_the_other_direction_from_its_read() {
+        let (_client, _server, pair) = relayed();
+        // Neither peer ever sends: only the abort can end the pump.
+        let result = both_ways(
+            &pair,
+            || {
+                thread::sleep(Duration::from_millis(100));
+                Err(Error::Io(std::io::Error::from(ErrorKind::ConnectionReset)))
+            },
+            || pump(&pair.server, &pair.client, |_| {}),
+        );
+        assert!(result.is_err());
+    }
 }
