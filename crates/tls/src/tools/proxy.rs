@@ -320,9 +320,11 @@ where
     // said something just before it went: a TLS server that refuses a
     // replayed record sends its bad_record_mac alert and closes, and the
     // next forward to it fails. The other direction still has that alert
-    // to deliver (a read after this shutdown returns what had already
-    // arrived, then the end), so the client hears why. Shutting the writes
-    // too would cut the client off first, and it would see a bare close.
+    // to deliver (on Linux a read after this shutdown returns what had
+    // already arrived, then the end), so the client hears why. Shutting the
+    // writes too would cut the client off first, and it would see a bare
+    // close. A forward stuck writing to a side that does not read is not
+    // woken by this; the write timeout ends it.
     let abort = || {
         let _ = pair.client.shutdown(Shutdown::Read);
         let _ = pair.server.shutdown(Shutdown::Read);
