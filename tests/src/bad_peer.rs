@@ -98,6 +98,20 @@ pub fn assert_still_serving(server: &mut Server, client: &str, client_args: &[&s
     assert_no_panic(server);
 }
 
+/// Like [`assert_still_serving`], for a server whose slots were all just
+/// released: it frees a slot only once it has seen the close, so the good
+/// client is retried (each refusal is immediate) until one is served.
+pub fn assert_serves_again(server: &mut Server, client: &str, client_args: &[&str]) {
+    let addr = server.addr.clone();
+    let served = wait_until(|| {
+        let mut args = vec!["--addr", addr.as_str()];
+        args.extend_from_slice(client_args);
+        run_client(client, &args, b"again\n").status.success()
+    });
+    assert!(served, "never served again:\n{}", server.stderr());
+    assert_still_serving(server, client, client_args);
+}
+
 /// No backtrace anywhere in the server's stderr.
 pub fn assert_no_panic(server: &Server) {
     let stderr = server.stderr();

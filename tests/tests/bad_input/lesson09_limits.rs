@@ -63,8 +63,13 @@ fn l9_chat_push_to_a_peer_that_never_reads() {
     assert_dropped_with(&server, peer.me, NOT_READING);
     stop.store(true, Ordering::SeqCst);
     typist.join().unwrap();
-    // Let the pusher drain what is still in the pipe, to nobody.
-    thread::sleep(Duration::from_millis(300));
+    // The pusher drains what is still in the pipe, to nobody, and says when
+    // stdin is done; only then can a new client not get one of those lines.
+    assert!(
+        server.wait_stderr("--chat: stdin ended"),
+        "{}",
+        server.stderr()
+    );
     assert_still_serving(&mut server, CLIENT9, &[]);
 }
 

@@ -229,6 +229,9 @@ fn push_stdin_lines<W: MessageWriter>(clients: &Clients<W>, options: &ServerOpti
             }
         });
     }
+    // Stdin closed (or unreadable): the server goes on echoing, with nothing
+    // more to push.
+    status!("--chat: stdin ended, so no more lines will be pushed");
 }
 
 /// Sends one pushed line to one client, cutting it off if the send fails.

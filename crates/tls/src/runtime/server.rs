@@ -90,7 +90,6 @@ where
         .stream()
         .set_read_timeout(Some(options.idle_timeout))
         .map_err(|e| Dropped::Reading(e.into()))?;
-    say(options, format_args!("{peer}: client connected"));
 
     // The sending half is shared with the `--chat` pusher, which may write
     // to this client from its own thread.
@@ -102,6 +101,9 @@ where
     if options.chat {
         lock(clients).push(Arc::clone(&subscriber));
     }
+    // Said once the client is fully in: from this line on, a `--chat` push
+    // reaches it too.
+    say(options, format_args!("{peer}: client connected"));
 
     // Step 3: the echo loop proper.
     let result = loop {
