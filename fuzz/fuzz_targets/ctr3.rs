@@ -8,8 +8,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tls::lesson03_ctr_channel::{self as aes_ctr, CtrReader, NONCE_LEN, SHARED_KEY};
 use tls::lesson02_records::{self as framing, RecordReader};
+use tls::lesson03_ctr_channel::{self as aes_ctr, CtrReader, NONCE_LEN, SHARED_KEY};
+use tls::runtime::budget::MessageBuffer;
 use tls::runtime::message::MessageReader;
 
 fuzz_target!(|data: &[u8]| {
@@ -17,13 +18,14 @@ fuzz_target!(|data: &[u8]| {
     while let Ok(Some(_plaintext)) = reader.read_message() {}
 
     let mut stream = data;
-    let mut payload = Vec::new();
-    while let Ok(true) = framing::read_payload(&mut stream, &mut payload) {
+    let mut buffer = MessageBuffer::new();
+    while let Ok(true) = framing::read_payload(&mut stream, &mut buffer) {
+        let payload = buffer.as_slice();
         let Some(nonce) = payload.first_chunk::<NONCE_LEN>().copied() else {
-            assert!(aes_ctr::decrypt(SHARED_KEY, &payload).is_err());
+            assert!(aes_ctr::decrypt(SHARED_KEY, payload).is_err());
             continue;
         };
-        let plaintext = aes_ctr::decrypt(SHARED_KEY, &payload).expect("long enough");
+        let plaintext = aes_ctr::decrypt(SHARED_KEY, payload).expect("long enough");
         assert_eq!(plaintext.len(), payload.len() - NONCE_LEN);
         let again = aes_ctr::encrypt_with_nonce(SHARED_KEY, &nonce, &plaintext);
         assert_eq!(again, payload);

@@ -14,13 +14,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
+use tls::lesson11_real_tls13::LEGACY_VERSION;
 use tls::lesson11_real_tls13::client_hello;
 use tls::lesson11_real_tls13::key_schedule::Secret;
 use tls::lesson11_real_tls13::keylog::{SERVER_HANDSHAKE_LABEL, SERVER_TRAFFIC_LABEL, format_line};
 use tls::lesson11_real_tls13::record::{self, ContentType, RecordKey};
-use tls::lesson11_real_tls13::LEGACY_VERSION;
 use tls::tools::eve::{EveOptions, View};
-use tls::tools::hexdump::Style;
+use tls::tools::hexdump::{Sink, Style};
 use tls::tools::tap::{Direction, Lesson};
 
 const RANDOM: [u8; 32] = [1; 32];
@@ -33,8 +33,16 @@ fn keylog() -> &'static PathBuf {
     PATH.get_or_init(|| {
         let path = PathBuf::from("target").join("eve11.keylog");
         let text = [
-            format_line(SERVER_HANDSHAKE_LABEL, &RANDOM, &Secret::from_bytes(HANDSHAKE)),
-            format_line(SERVER_TRAFFIC_LABEL, &RANDOM, &Secret::from_bytes(APPLICATION)),
+            format_line(
+                SERVER_HANDSHAKE_LABEL,
+                &RANDOM,
+                &Secret::from_bytes(HANDSHAKE),
+            ),
+            format_line(
+                SERVER_TRAFFIC_LABEL,
+                &RANDOM,
+                &Secret::from_bytes(APPLICATION),
+            ),
         ]
         .concat();
         std::fs::write(&path, text).expect("write the key log");
@@ -47,6 +55,8 @@ fn view(keylog: Option<PathBuf>) -> View {
         lesson: Lesson::RealTls13,
         keylog,
         style: Style::plain(),
+        // The view returns its text; nothing here prints it.
+        sink: Sink::memory(),
     });
     View::new(1, &options)
 }
@@ -84,7 +94,8 @@ fuzz_target!(|data: &[u8]| {
     let mut wire = Vec::new();
     let mut key = RecordKey::new(&Secret::from_bytes(HANDSHAKE));
     key.seal(inner, content, &mut wire).expect("fits");
-    key.seal(ContentType::Handshake, content, &mut wire).expect("fits");
+    key.seal(ContentType::Handshake, content, &mut wire)
+        .expect("fits");
     RecordKey::new(&Secret::from_bytes(APPLICATION))
         .seal(inner, content, &mut wire)
         .expect("fits");

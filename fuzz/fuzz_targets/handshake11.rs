@@ -64,7 +64,10 @@ fuzz_target!(|data: &[u8]| {
         written: Vec::new(),
     };
     let result = handshake(&mut wire, config());
-    assert!(result.is_err(), "random bytes cannot carry a client Finished");
+    assert!(
+        result.is_err(),
+        "random bytes cannot carry a client Finished"
+    );
     // What went out is a sequence of whole records of known types.
     let mut out = wire.written.as_slice();
     while let Some((header, rest)) = out.split_first_chunk::<HEADER_LEN>() {

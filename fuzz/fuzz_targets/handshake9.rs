@@ -10,12 +10,12 @@
 use std::io::{self, Read, Write};
 
 use libfuzzer_sys::fuzz_target;
-use tls::lesson09_encrypted_echo::channel::SecureReader;
 use tls::lesson07_key_exchange::PUBLIC_KEY_LEN;
-use tls::lesson09_encrypted_echo::handshake::server_handshake;
 use tls::lesson08_key_split::Role;
-use tls::runtime::message::MessageReader;
+use tls::lesson09_encrypted_echo::channel::SecureReader;
+use tls::lesson09_encrypted_echo::handshake::server_handshake;
 use tls::lesson09_encrypted_echo::nonce::NonceMode;
+use tls::runtime::message::MessageReader;
 
 /// A fake socket: reads come from the fuzz input, writes are collected.
 struct Wire<'a> {

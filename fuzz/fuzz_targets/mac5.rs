@@ -37,11 +37,17 @@ fuzz_target!(|data: &[u8]| {
     let mut payload = Vec::new();
     seal_with_nonce(&keys, seq, &[pick; NONCE_LEN], plaintext, &mut payload).expect("fits");
     let mut untouched = payload.clone();
-    assert_eq!(open(&keys, &mut untouched).expect("opens"), (seq, plaintext));
+    assert_eq!(
+        open(&keys, &mut untouched).expect("opens"),
+        (seq, plaintext)
+    );
     let at = usize::from(pick).wrapping_mul(31) % payload.len();
     let mut flipped = payload;
     flipped[at] ^= 1 << (pick % 8);
     let before = flipped.clone();
     assert!(matches!(verify(&keys, &mut flipped), Err(Error::BadMac)));
-    assert_eq!(flipped, before, "bytes were touched before the tag was checked");
+    assert_eq!(
+        flipped, before,
+        "bytes were touched before the tag was checked"
+    );
 });
