@@ -428,7 +428,7 @@ fn every_cited_program_path_and_test_exists() {
         Checked {
             programs: 96,
             test_targets: 38,
-            paths: 204,
+            paths: 206,
             tests: 154,
             items: 135,
         },
