@@ -47,8 +47,6 @@ use crate::tools::tls13_view::Tls13View;
 /// server logs its keys only after sending its public key, so the client's
 /// first record can arrive a moment before the log line does.
 const KEYLOG_PATIENCE: Duration = Duration::from_secs(2);
-/// Characters of readable text shown in a note.
-const TEXT_LIMIT: usize = 200;
 
 /// What Eve is told on the command line.
 #[derive(Clone, Debug)]
@@ -169,7 +167,7 @@ impl View {
             Unit::Chunk(bytes) => {
                 let heading = format!("#{id} {direction}  {lesson} chunk, {} bytes", bytes.len());
                 let field = Field::new("text", Kind::Plaintext, bytes)
-                    .with_note(hexdump::quoted(bytes, TEXT_LIMIT));
+                    .with_note(hexdump::quoted(bytes, hexdump::TEXT_LIMIT));
                 hexdump::render(&heading, &[field], &style)
             }
             Unit::PublicKey(key) => {
@@ -290,8 +288,9 @@ enum Decrypted {
 impl Decrypted {
     fn field(&self) -> Field<'_> {
         match self {
-            Decrypted::Plaintext(text) => Field::new("plaintext", Kind::Plaintext, text)
-                .with_note(format!("(key log) {}", hexdump::quoted(text, TEXT_LIMIT))),
+            Decrypted::Plaintext(text) => Field::new("plaintext", Kind::Plaintext, text).with_note(
+                format!("(key log) {}", hexdump::quoted(text, hexdump::TEXT_LIMIT)),
+            ),
             Decrypted::Failed(why) => Field::new("plaintext", Kind::Malformed, &[]).with_note(*why),
         }
     }
@@ -326,7 +325,7 @@ pub fn record_fields(lesson: Lesson, bytes: &[u8]) -> Vec<Field<'_>> {
         let text = part(payload);
         fields.push(
             Field::new("payload", Kind::Plaintext, text)
-                .with_note(hexdump::quoted(text, TEXT_LIMIT)),
+                .with_note(hexdump::quoted(text, hexdump::TEXT_LIMIT)),
         );
     } else {
         fields.push(Field::new("ciphertext", Kind::Ciphertext, part(payload)));

@@ -46,6 +46,8 @@ pub const BYTES_PER_LINE: usize = 16;
 /// How many bytes of one field are shown before the rest is summarised.
 /// A 200 KB message would otherwise scroll past as thousands of lines.
 pub const DEFAULT_FIELD_LIMIT: usize = 64;
+/// Characters of a message's plaintext shown in a note, by every tool.
+pub const TEXT_LIMIT: usize = 200;
 /// Width of the field-name column.
 const NAME_WIDTH: usize = 11;
 

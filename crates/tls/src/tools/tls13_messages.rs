@@ -24,9 +24,6 @@ use crate::lesson11_real_tls13::{
 };
 use crate::tools::hexdump::{self, Field, Kind};
 
-/// Characters of readable text shown in a note.
-const TEXT_LIMIT: usize = 200;
-
 /// change_cipher_spec: one byte, 0x01, a relic for middleboxes.
 pub(crate) fn ccs_field(fragment: &[u8]) -> Field<'_> {
     let note = if fragment == [1] {
@@ -170,7 +167,7 @@ fn client_hello_note(body: &[u8]) -> String {
         .as_ref()
         .is_some_and(|s| s.contains(&SIGNATURE_ED25519));
     let name = hello.server_name.as_deref().map_or("(none)".into(), |n| {
-        hexdump::quoted(n.as_bytes(), TEXT_LIMIT)
+        hexdump::quoted(n.as_bytes(), hexdump::TEXT_LIMIT)
     });
     format!(
         "cipher suites offered [{}], key shares [{}], supported_versions [{versions}], \

@@ -58,8 +58,6 @@ use crate::tools::tls13_messages::{
 /// with only the *client's* key log, is logged after the client reads it,
 /// and Eve holds that very chunk, so waiting there would only stall.
 const KEYLOG_PATIENCE: Duration = Duration::from_secs(2);
-/// Characters of readable text shown in a note.
-const TEXT_LIMIT: usize = 200;
 
 /// Which secret a direction is under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -233,7 +231,7 @@ impl Tls13View {
             Some(ContentType::ApplicationData) => vec![
                 Field::new("plaintext", Kind::Plaintext, &content).with_note(format!(
                     "(key log) {}",
-                    hexdump::quoted(&content, TEXT_LIMIT)
+                    hexdump::quoted(&content, hexdump::TEXT_LIMIT)
                 )),
             ],
             Some(ContentType::Alert) => {

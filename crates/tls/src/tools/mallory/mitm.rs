@@ -16,8 +16,9 @@ use crate::error::Result;
 use crate::lesson09_encrypted_echo::channel;
 use crate::runtime::message::{MessageReader, MessageWriter};
 use crate::runtime::socket::Socket;
+use crate::tools::hexdump::TEXT_LIMIT;
 use crate::tools::hexdump::quoted;
-use crate::tools::mallory::{MalloryOptions, Rewrite, TEXT_LIMIT};
+use crate::tools::mallory::{MalloryOptions, Rewrite};
 use crate::tools::proxy::{self, Pair};
 use crate::tools::tap::Direction;
 

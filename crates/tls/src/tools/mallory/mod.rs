@@ -47,8 +47,6 @@ use crate::tools::tap::Lesson;
 /// sends `GET /transfer?to=bob&amount=100 HTTP/1.1`, where `amount=100`
 /// starts at byte 21. Knowing the format is not knowing the key.
 pub const DEFAULT_OFFSET: usize = 21;
-/// Characters of plaintext shown per message.
-const TEXT_LIMIT: usize = 200;
 
 /// Which attack to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -16,9 +16,10 @@ use std::sync::PoisonError;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::Result;
+use crate::tools::hexdump::TEXT_LIMIT;
 use crate::tools::hexdump::{hex_spaced, quoted};
 use crate::tools::mallory::tls13::{self, ClientRecords};
-use crate::tools::mallory::{Attack, MalloryOptions, TEXT_LIMIT};
+use crate::tools::mallory::{Attack, MalloryOptions};
 use crate::tools::proxy::{self, Pair};
 use crate::tools::tap::{Direction, Lesson, Splitter, Unit};
 
