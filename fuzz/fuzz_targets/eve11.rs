@@ -19,8 +19,10 @@ use tls::lesson11_real_tls13::client_hello;
 use tls::lesson11_real_tls13::key_schedule::Secret;
 use tls::lesson11_real_tls13::keylog::{SERVER_HANDSHAKE_LABEL, SERVER_TRAFFIC_LABEL, format_line};
 use tls::lesson11_real_tls13::record::{self, ContentType, RecordKey};
+use tls::tools::annotate::Block;
 use tls::tools::eve::{EveOptions, View};
-use tls::tools::hexdump::{Sink, Style};
+use tls::tools::hexdump::{Style, render};
+use tls::tools::sink::Sink;
 use tls::tools::tap::{Direction, Lesson};
 
 const RANDOM: [u8; 32] = [1; 32];
@@ -50,12 +52,17 @@ fn keylog() -> &'static PathBuf {
     })
 }
 
+/// Blocks as Eve prints them.
+fn shown(blocks: Vec<Block>) -> String {
+    blocks.iter().map(|b| render(b, &Style::plain())).collect()
+}
+
 fn view(keylog: Option<PathBuf>) -> View {
     let options = Arc::new(EveOptions {
         lesson: Lesson::RealTls13,
         keylog,
         style: Style::plain(),
-        // The view returns its text; nothing here prints it.
+        // The view returns its blocks; nothing here prints them.
         sink: Sink::memory(),
     });
     View::new(1, &options)
@@ -71,12 +78,12 @@ fuzz_target!(|data: &[u8]| {
     let mut raw = view(None);
     let piece = usize::from(pick % 61) + 1;
     for chunk in c2s.chunks(piece) {
-        let _ = raw.observe(Direction::ClientToServer, chunk);
+        let _ = shown(raw.observe(Direction::ClientToServer, chunk));
     }
     for chunk in s2c.chunks(piece + 3) {
-        let _ = raw.observe(Direction::ServerToClient, chunk);
+        let _ = shown(raw.observe(Direction::ServerToClient, chunk));
     }
-    let _ = raw.finish();
+    let _ = shown(raw.finish());
 
     // 2. The input as the content of the server's encrypted records.
     let content = rest.get(..record::MAX_PLAINTEXT_LEN).unwrap_or(rest);
@@ -99,6 +106,7 @@ fuzz_target!(|data: &[u8]| {
     RecordKey::new(&Secret::from_bytes(APPLICATION))
         .seal(inner, content, &mut wire)
         .expect("fits");
-    let text = keyed.observe(Direction::ServerToClient, &wire);
+    // The model and the terminal renderer, both driven.
+    let text = shown(keyed.observe(Direction::ServerToClient, &wire));
     assert!(text.contains("decrypted with the key log"), "{text}");
 });

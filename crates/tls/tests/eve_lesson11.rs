@@ -19,8 +19,9 @@ use tls::lesson11_real_tls13::client::{self, ClientConfig};
 use tls::lesson11_real_tls13::keylog::KeyLog;
 use tls::lesson11_real_tls13::server::{self, ServerConfig};
 use tls::runtime::message::{MessageReader, MessageWriter};
+use tls::tools::annotate::Block;
 use tls::tools::eve::{EveOptions, View};
-use tls::tools::hexdump::Style;
+use tls::tools::hexdump::{Style, render};
 use tls::tools::tap::{Direction, Lesson};
 
 const REQUEST: &[u8] = b"GET /transfer?to=bob&amount=100 HTTP/1.1";
@@ -115,13 +116,18 @@ fn eve(c2s: &[u8], s2c: &[u8], keylog: Option<PathBuf>, piece: usize) -> String 
     let mut text = String::new();
     // The ClientHello comes first on the wire, so the client's stream is fed
     // first: Eve needs its client_random before any record can open.
+    let mut show = |blocks: Vec<Block>| {
+        for block in blocks {
+            text.push_str(&render(&block, &options.style));
+        }
+    };
     for chunk in c2s.chunks(piece) {
-        text.push_str(&view.observe(Direction::ClientToServer, chunk));
+        show(view.observe(Direction::ClientToServer, chunk));
     }
     for chunk in s2c.chunks(piece) {
-        text.push_str(&view.observe(Direction::ServerToClient, chunk));
+        show(view.observe(Direction::ServerToClient, chunk));
     }
-    text.push_str(&view.finish());
+    show(view.finish());
     text
 }
 

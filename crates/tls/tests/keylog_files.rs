@@ -15,9 +15,16 @@ use tls::lesson09_encrypted_echo::handshake::Session;
 use tls::lesson09_encrypted_echo::keylog::{self, KeyLog};
 use tls::lesson09_encrypted_echo::nonce::NonceMode;
 use tls::runtime::message::MessageWriter;
+use tls::tools::annotate::Block;
 use tls::tools::eve::{EveOptions, View};
-use tls::tools::hexdump::{Sink, Style};
+use tls::tools::hexdump::{Style, render};
+use tls::tools::sink::Sink;
 use tls::tools::tap::{Direction, Lesson};
+
+/// Blocks as Eve prints them.
+fn shown(blocks: Vec<Block>) -> String {
+    blocks.iter().map(|b| render(b, &Style::plain())).collect()
+}
 
 /// A fresh path in cargo's scratch folder for this test binary.
 fn scratch(name: &str) -> PathBuf {
@@ -87,7 +94,7 @@ fn eve_decrypts_a_session_with_its_key_log_and_not_with_swapped_keys() {
         ),
     )
     .unwrap();
-    let text = View::new(1, &options).observe(Direction::ClientToServer, &wire);
+    let text = shown(View::new(1, &options).observe(Direction::ClientToServer, &wire));
     assert!(text.contains("client key"), "{text}");
     assert!(text.contains("(key log) \"attack at dawn\""), "{text}");
 
@@ -101,7 +108,7 @@ fn eve_decrypts_a_session_with_its_key_log_and_not_with_swapped_keys() {
         ),
     )
     .unwrap();
-    let text = View::new(2, &options).observe(Direction::ClientToServer, &wire);
+    let text = shown(View::new(2, &options).observe(Direction::ClientToServer, &wire));
     let _ = std::fs::remove_file(&path);
     assert!(
         text.contains("does not decrypt with the logged key"),

@@ -26,8 +26,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use tls::runtime::cli::{exit_status, parse};
 use tls::tools::eve::{self, EveOptions};
-use tls::tools::hexdump::{DEFAULT_FIELD_LIMIT, Sink, Style};
+use tls::tools::hexdump::{DEFAULT_FIELD_LIMIT, Style};
 use tls::tools::proxy::ProxyArgs;
+use tls::tools::sink::Sink;
 use tls::tools::tap::Lesson;
 
 /// Eve, the passive tap: relays a connection unchanged and prints every record.

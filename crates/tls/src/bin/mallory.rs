@@ -26,9 +26,9 @@ use clap::Parser;
 use tls::lesson09_encrypted_echo::nonce::NonceMode;
 use tls::lesson11_real_tls13::certs::DEFAULT_CA_FILE;
 use tls::runtime::cli::{exit_status, parse};
-use tls::tools::hexdump::Sink;
 use tls::tools::mallory::{self, Attack, DEFAULT_OFFSET, ForgedSignature, MalloryOptions, Rewrite};
 use tls::tools::proxy::ProxyArgs;
+use tls::tools::sink::Sink;
 use tls::tools::tap::Lesson;
 
 /// Mallory, the active attacker: flip, replay, reflect, or man-in-the-middle.

@@ -1,27 +1,37 @@
-//! Hex dumps with field labels: how Eve and Mallory show bytes to a person.
+//! The terminal renderer: how Eve's blocks (`annotate.rs`) become the text
+//! she prints.
 //!
-//! One record is printed as a heading (the direction arrow and what the bytes
-//! are) and then one block per field, each with its name, its offset inside
-//! the record, sixteen bytes of hex per line and the printable ASCII beside
-//! them. This is exactly what Eve prints for a 41-byte lesson 9 record (the
-//! example runs as a test, so it cannot go stale):
+//! One block is printed as a heading (the connection, the direction arrow
+//! and what the bytes are) and then one paragraph per field, each with its
+//! name, its offset inside the unit, sixteen bytes of hex per line and the
+//! printable ASCII beside them. This is exactly what Eve prints for a
+//! 41-byte lesson 9 record (the example runs as a test, so it cannot go
+//! stale):
 //!
 //! ```
+//! use tls::tools::annotate::{Annotated, Block, Heading, UnitKind};
 //! use tls::tools::eve::record_fields;
 //! use tls::tools::hexdump::{Style, render};
-//! use tls::tools::tap::Lesson;
+//! use tls::tools::tap::{Direction, Lesson};
 //!
-//! let record = [
+//! let record = vec![
 //!     0x00, 0x27, // length: 39
 //!     0x5b, 0x0e, 0x91, 0xc4, 0x7a, 0x2d, 0x18, 0xf0, 0x33, 0x6a, 0x9c, 0x01, // nonce
 //!     0xc1, 0x7f, 0x20, 0x9a, 0x55, 0xe3, 0x0b, 0x48, 0xd2, 0x6c, 0x1f, // ciphertext
 //!     0x8e, 0x44, 0xa0, 0x1b, 0x3c, 0x7d, 0x92, 0x5f, // tag...
 //!     0xe6, 0x08, 0xb1, 0x2a, 0x4f, 0x70, 0xc3, 0x19,
 //! ];
-//! let heading = "#1 client -> server  lesson 9 record #1, 41 bytes";
+//! let heading = Heading {
+//!     connection: 1,
+//!     direction: Direction::ClientToServer,
+//!     lesson: Some(Lesson::EncryptedEcho),
+//!     unit: UnitKind::Record { number: 1 },
+//!     text: "record #1, 41 bytes".into(),
+//! };
 //! let fields = record_fields(Lesson::EncryptedEcho, &record);
+//! let block = Block::new(heading, Annotated::new(record, fields));
 //! assert_eq!(
-//!     render(heading, &fields, &Style::plain()),
+//!     render(&block, &Style::plain()),
 //!     "\
 //! #1 client -> server  lesson 9 record #1, 41 bytes
 //!   length       0000  00 27                                            .'
@@ -39,7 +49,8 @@
 
 use std::fmt::Write as _;
 use std::io::IsTerminal;
-use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::tools::annotate::{Annotated, Block, Field, Heading, Kind};
 
 /// Bytes shown per hex line.
 pub const BYTES_PER_LINE: usize = 16;
@@ -51,75 +62,19 @@ pub const TEXT_LIMIT: usize = 200;
 /// Width of the field-name column.
 const NAME_WIDTH: usize = 11;
 
-/// What a field is, which decides its colour.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// A length prefix.
-    Length,
-    /// A public key sent in the clear.
-    PublicKey,
-    /// A record sequence number, sent in the clear (lesson 5).
-    Sequence,
-    /// A signature sent in the clear (lesson 10).
-    Signature,
-    /// A nonce.
-    Nonce,
-    /// Encrypted bytes.
-    Ciphertext,
-    /// An authentication tag.
-    Tag,
-    /// Bytes anyone can read: plaintext on the wire, or decrypted with a key
-    /// log.
-    Plaintext,
-    /// Bytes that did not parse.
-    Malformed,
-}
-
-impl Kind {
-    /// The ANSI colour code used for this kind of field.
-    fn ansi(self) -> &'static str {
-        match self {
-            Kind::Length => "36",      // cyan
-            Kind::PublicKey => "32",   // green
-            Kind::Sequence => "34",    // blue
-            Kind::Signature => "94",   // bright blue
-            Kind::Nonce => "33",       // yellow
-            Kind::Ciphertext => "31",  // red
-            Kind::Tag => "35",         // magenta
-            Kind::Plaintext => "1;37", // bold white
-            Kind::Malformed => "1;31", // bold red
-        }
-    }
-}
-
-/// One labelled run of bytes inside a record.
-#[derive(Clone, Debug)]
-pub struct Field<'a> {
-    /// The label printed in the left column.
-    pub name: &'static str,
-    /// What the bytes are.
-    pub kind: Kind,
-    /// The bytes themselves.
-    pub bytes: &'a [u8],
-    /// An optional line printed under the bytes (a decoded length, text...).
-    pub note: Option<String>,
-}
-
-impl<'a> Field<'a> {
-    /// A field with no note.
-    pub fn new(name: &'static str, kind: Kind, bytes: &'a [u8]) -> Field<'a> {
-        Field {
-            name,
-            kind,
-            bytes,
-            note: None,
-        }
-    }
-
-    /// The same field with a note under it.
-    pub fn with_note(mut self, note: impl Into<String>) -> Field<'a> {
-        self.note = Some(note.into());
-        self
+/// The ANSI colour a kind of field is painted in: one colour per kind, so
+/// the eye finds every nonce, every tag, every readable byte.
+fn ansi(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Length => "36",      // cyan
+        Kind::PublicKey => "32",   // green
+        Kind::Sequence => "34",    // blue
+        Kind::Signature => "94",   // bright blue
+        Kind::Nonce => "33",       // yellow
+        Kind::Ciphertext => "31",  // red
+        Kind::Tag => "35",         // magenta
+        Kind::Plaintext => "1;37", // bold white
+        Kind::Malformed => "1;31", // bold red
     }
 }
 
@@ -153,7 +108,7 @@ impl Style {
     /// `text` wrapped in the colour for `kind`, or unchanged without colour.
     pub fn paint(&self, kind: Kind, text: &str) -> String {
         if self.colour {
-            format!("\x1b[{}m{text}\x1b[0m", kind.ansi())
+            format!("\x1b[{}m{text}\x1b[0m", ansi(kind))
         } else {
             text.to_string()
         }
@@ -169,22 +124,44 @@ impl Style {
     }
 }
 
-/// Renders a heading line and the fields under it, offsets counted from the
-/// first byte of the first field.
-pub fn render(heading: &str, fields: &[Field<'_>], style: &Style) -> String {
+/// A whole block: its heading, its fields and, under them, what a key log
+/// decrypted (a second set of fields, with offsets of its own: the
+/// plaintext is not on the wire).
+pub fn render(block: &Block, style: &Style) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", style.bold(heading));
-    let mut offset = 0;
-    for field in fields {
-        render_field(&mut out, field, offset, style);
-        offset += field.bytes.len();
+    let _ = writeln!(out, "{}", style.bold(&heading_line(&block.heading)));
+    out.push_str(&render_fields(&block.wire, style));
+    if let Some(decrypted) = &block.decrypted {
+        let _ = writeln!(out, "{}", style.bold(&format!("  {}", decrypted.title)));
+        out.push_str(&render_fields(&decrypted.content, style));
+    }
+    out
+}
+
+/// `#1 client -> server  lesson 9 record #1, 41 bytes`.
+pub fn heading_line(heading: &Heading) -> String {
+    let lesson = heading
+        .lesson
+        .map(|lesson| format!("{lesson} "))
+        .unwrap_or_default();
+    format!(
+        "#{} {}  {lesson}{}",
+        heading.connection, heading.direction, heading.text
+    )
+}
+
+/// The field paragraphs of `annotated`, each line ending in a newline.
+pub fn render_fields(annotated: &Annotated, style: &Style) -> String {
+    let mut out = String::new();
+    for (offset, field, bytes) in annotated.parts() {
+        render_field(&mut out, field, bytes, offset, style);
     }
     out
 }
 
 /// One field: name, then hex lines, then the "more bytes" summary and note.
-fn render_field(out: &mut String, field: &Field<'_>, start: usize, style: &Style) {
-    let shown = field.bytes.get(..style.field_limit).unwrap_or(field.bytes);
+fn render_field(out: &mut String, field: &Field, bytes: &[u8], start: usize, style: &Style) {
+    let shown = bytes.get(..style.field_limit).unwrap_or(bytes);
     let name = format!("{:<NAME_WIDTH$}", field.name);
     let blank = " ".repeat(NAME_WIDTH);
     if shown.is_empty() {
@@ -204,12 +181,7 @@ fn render_field(out: &mut String, field: &Field<'_>, start: usize, style: &Style
         let hex = style.paint(field.kind, &format!("{:<47}", hex_line(line)));
         let _ = writeln!(out, "  {label}  {offset:04x}  {hex}  {}", ascii(line));
     }
-    if let Some(hidden) = field
-        .bytes
-        .len()
-        .checked_sub(shown.len())
-        .filter(|&n| n > 0)
-    {
+    if let Some(hidden) = bytes.len().checked_sub(shown.len()).filter(|&n| n > 0) {
         let _ = writeln!(out, "  {blank}  ... {hidden} more bytes");
     }
     if let Some(note) = &field.note {
@@ -243,55 +215,6 @@ fn ascii(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Queues a report (Eve's dump, Mallory's log) for stdout, whole, without
-/// ever waiting: a relay must not stop because nobody reads the report.
-pub fn print(text: &str) {
-    crate::runtime::output::print(crate::runtime::output::Stream::Stdout, text.to_string());
-}
-
-/// Where a tool's report goes: Eve's dumps, Mallory's log.
-///
-/// The programs print to stdout; the tour runs Eve and Mallory in its own
-/// process and reads their reports back, so it keeps them in memory.
-#[derive(Clone, Debug, Default)]
-pub enum Sink {
-    /// Queued for stdout with [`print()`], never waiting: the programs.
-    #[default]
-    Stdout,
-    /// Appended to a string the caller reads: the tour. Unbounded, so
-    /// only for the short conversations the tour itself makes.
-    Memory(Arc<Mutex<String>>),
-}
-
-impl Sink {
-    /// An empty in-memory sink.
-    pub fn memory() -> Sink {
-        Sink::Memory(Arc::default())
-    }
-
-    /// Hands over one piece of a report (whole lines).
-    pub fn print(&self, text: &str) {
-        match self {
-            Sink::Stdout => print(text),
-            Sink::Memory(kept) => lock(kept).push_str(text),
-        }
-    }
-
-    /// Everything kept so far (nothing, for stdout).
-    pub fn text(&self) -> String {
-        match self {
-            Sink::Stdout => String::new(),
-            Sink::Memory(kept) => lock(kept).clone(),
-        }
-    }
-}
-
-/// Takes the lock even if a relay thread died holding it: a string stays
-/// usable.
-fn lock(kept: &Mutex<String>) -> std::sync::MutexGuard<'_, String> {
-    kept.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 /// `00 27 5b`: bytes as space-separated hex, for one-line reports.
 pub fn hex_spaced(bytes: &[u8]) -> String {
     hex_line(bytes)
@@ -306,17 +229,31 @@ pub fn quoted(bytes: &[u8], limit: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tools::annotate::UnitKind;
+    use crate::tools::tap::Direction;
+
+    /// `fields` over `bytes`, under the heading `#1 client -> server  h`.
+    fn block(bytes: &[u8], fields: Vec<Field>) -> Block {
+        let heading = Heading {
+            connection: 1,
+            direction: Direction::ClientToServer,
+            lesson: None,
+            unit: UnitKind::Record { number: 1 },
+            text: "h".into(),
+        };
+        Block::new(heading, Annotated::new(bytes.to_vec(), fields))
+    }
 
     #[test]
     fn fields_get_names_offsets_hex_and_ascii() {
         let record = [0x00, 0x05, b'h', b'e', b'l', b'l', b'o'];
-        let fields = [
+        let fields = vec![
             Field::new("length", Kind::Length, &record[..2]).with_note("= 5"),
             Field::new("payload", Kind::Plaintext, &record[2..]),
         ];
-        let text = render("client -> server  record #1", &fields, &Style::plain());
+        let text = render(&block(&record, fields), &Style::plain());
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "client -> server  record #1");
+        assert_eq!(lines[0], "#1 client -> server  h");
         assert!(
             lines[1].starts_with("  length       0000  00 05 "),
             "{text}"
@@ -334,11 +271,8 @@ mod tests {
             colour: false,
             field_limit: 32,
         };
-        let text = render(
-            "h",
-            &[Field::new("ciphertext", Kind::Ciphertext, &bytes)],
-            &style,
-        );
+        let fields = vec![Field::new("ciphertext", Kind::Ciphertext, &bytes)];
+        let text = render(&block(&bytes, fields), &style);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 4, "{text}");
         assert!(
@@ -354,7 +288,8 @@ mod tests {
             colour: true,
             field_limit: 16,
         };
-        let text = render("h", &[Field::new("tag", Kind::Tag, &[1, 2])], &style);
+        let fields = vec![Field::new("tag", Kind::Tag, &[1, 2])];
+        let text = render(&block(&[1, 2], fields), &style);
         assert!(text.contains("\x1b[35m"), "{text:?}");
     }
 

@@ -22,10 +22,11 @@ use crate::lesson11_real_tls13::{
     CIPHER_SUITE, GROUP_X25519, LEGACY_VERSION, RANDOM_LEN, SIGNATURE_ED25519, TLS13, extension,
     handshake_type,
 };
-use crate::tools::hexdump::{self, Field, Kind};
+use crate::tools::annotate::{Field, Kind};
+use crate::tools::hexdump;
 
 /// change_cipher_spec: one byte, 0x01, a relic for middleboxes.
-pub(crate) fn ccs_field(fragment: &[u8]) -> Field<'_> {
+pub(crate) fn ccs_field(fragment: &[u8]) -> Field {
     let note = if fragment == [1] {
         "change_cipher_spec: a dummy for middleboxes (RFC 8446 D.4); ignored"
     } else {
@@ -53,7 +54,7 @@ pub(crate) fn alert_note(content: &[u8]) -> String {
 /// The handshake messages in one record's content, a field each, its note
 /// starting with the message's name. `continuing` carries a message that spills over from
 /// one record to the next (no bytes are kept, only the count).
-pub(crate) fn handshake_fields<'a>(content: &'a [u8], continuing: &mut usize) -> Vec<Field<'a>> {
+pub(crate) fn handshake_fields(content: &[u8], continuing: &mut usize) -> Vec<Field> {
     let mut fields = Vec::new();
     let mut rest = content;
     if *continuing > 0 {

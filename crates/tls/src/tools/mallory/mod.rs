@@ -39,8 +39,8 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::lesson09_encrypted_echo::nonce::NonceMode;
-use crate::tools::hexdump::Sink;
 use crate::tools::proxy::{self, Pair, ProxyLimits};
+use crate::tools::sink::Sink;
 use crate::tools::tap::Lesson;
 
 /// The request shape Mallory assumes: the bank client of lessons 3 and 4

@@ -16,9 +16,11 @@
 //! Keys and nonces change on every run; the shape of the text does not.
 
 use crate::runtime::output::{PREVIEW_BYTES, preview};
-use crate::tools::tap::Lesson;
+use crate::tools::annotate::{Block, UnitKind};
+use crate::tools::hexdump::render;
+use crate::tools::tap::Direction;
 use crate::tools::tour::lessons::{Demo, Row};
-use crate::tools::tour::scenario::{REQUEST, Run};
+use crate::tools::tour::scenario::{REQUEST, Run, eve_style};
 use crate::tools::tour::table::Palette;
 use crate::tools::tour::verdict::{Column, Verdict};
 
@@ -36,7 +38,7 @@ pub fn row(row: &Row, honest: &Run, verdicts: &[(Column, Verdict)], palette: Pal
     out.push_str(&format!("  new: {}\n", row.adds));
     out.push_str(&format!("  {}\n", honest_summary(honest)));
     out.push_str("  Eve saw:\n");
-    for line in eve_excerpt(&honest.report, row.tap) {
+    for line in eve_excerpt(&honest.blocks) {
         out.push_str(&format!("    {line}\n"));
     }
     let width = Column::ALL
@@ -91,22 +93,23 @@ fn honest_summary(honest: &Run) -> String {
     }
 }
 
-/// What to show of Eve's report: the headings of what came before the
+/// What to show of what Eve saw: the headings of what came before the
 /// client's first record or chunk (the handshake, if any), then that
-/// record as she dumped it.
-pub fn eve_excerpt(report: &str, tap: Lesson) -> Vec<String> {
+/// record as she dumped it. Blocks are picked by what they are, not by
+/// reading her text.
+pub fn eve_excerpt(blocks: &[Block]) -> Vec<String> {
     let mut lines = Vec::new();
-    for block in blocks(report) {
-        let Some((heading, fields)) = block.split_first() else {
-            continue;
-        };
-        let heading = tidy_heading(heading, tap);
-        lines.push(cut(&heading));
-        let first_data = heading.starts_with("client -> server")
-            && (heading.contains(" record #") || heading.contains(" chunk,"));
+    for block in blocks {
+        let heading = &block.heading;
+        // Without the connection number and the lesson: the tour already
+        // says which.
+        lines.push(cut(&format!("{}  {}", heading.direction, heading.text)));
+        let first_data = heading.direction == Direction::ClientToServer
+            && matches!(heading.unit, UnitKind::Record { .. } | UnitKind::Chunk);
         if first_data {
-            // Her field lines keep their own indent under the heading.
-            lines.extend(fields.iter().map(|field| cut(field.trim_end())));
+            // Her field lines, as she prints them, under the heading.
+            let text = render(block, &eve_style());
+            lines.extend(text.lines().skip(1).map(|line| cut(line.trim_end())));
             return lines;
         }
     }
@@ -114,30 +117,6 @@ pub fn eve_excerpt(report: &str, tap: Lesson) -> Vec<String> {
         lines.push("(nothing)".to_string());
     }
     lines
-}
-
-/// Eve's report as blocks: a heading line (it starts in the first column)
-/// and the indented lines under it.
-fn blocks(report: &str) -> Vec<Vec<&str>> {
-    let mut blocks: Vec<Vec<&str>> = Vec::new();
-    for line in report.lines() {
-        match blocks.last_mut() {
-            Some(block) if line.starts_with(' ') => block.push(line),
-            _ => blocks.push(vec![line]),
-        }
-    }
-    blocks
-}
-
-/// `#1 client -> server  lesson 3 record #1, 60 bytes` without the
-/// connection number and the lesson (the tour already says which):
-/// `client -> server  record #1, 60 bytes`.
-fn tidy_heading(heading: &str, tap: Lesson) -> String {
-    let heading = match heading.split_once(' ') {
-        Some((number, rest)) if number.starts_with('#') => rest,
-        _ => heading,
-    };
-    heading.replacen(&format!("{tap} "), "", 1)
 }
 
 /// A line cut to [`MAX_LINE`] characters.
@@ -152,47 +131,81 @@ fn cut(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tools::annotate::{Annotated, Field, Heading, Kind};
+    use crate::tools::tap::Lesson;
 
-    const LESSON9: &str = "\
-#1 client -> server  lesson 9 handshake: client's X25519 public key
-  client key   0000  11 22
-               sent in the clear; useless without the matching secret
-#1 server -> client  lesson 9 handshake: server's X25519 public key
-  server key   0000  33 44
-#1 client -> server  lesson 9 record #1, 70 bytes
-  length       0000  00 44                                            .D
-               = 68: nonce(12) + ciphertext(40) + tag(16)
-  nonce        0002  aa bb
-#1 server -> client  lesson 9 record #1, 70 bytes
-  length       0000  00 44                                            .D
-";
+    fn block(direction: Direction, unit: UnitKind, text: &str, bytes: &[u8]) -> Block {
+        let heading = Heading {
+            connection: 1,
+            direction,
+            lesson: Some(Lesson::EncryptedEcho),
+            unit,
+            text: text.into(),
+        };
+        let fields = vec![Field::new("key", Kind::PublicKey, bytes).with_note("a note")];
+        Block::new(heading, Annotated::new(bytes.to_vec(), fields))
+    }
 
     #[test]
     fn the_excerpt_is_the_handshake_then_the_first_client_record() {
-        let lines = eve_excerpt(LESSON9, Lesson::EncryptedEcho);
+        let record = UnitKind::Record { number: 1 };
+        let blocks = [
+            block(
+                Direction::ClientToServer,
+                UnitKind::Handshake,
+                "handshake: client's X25519 public key",
+                &[0x11, 0x22],
+            ),
+            block(
+                Direction::ServerToClient,
+                UnitKind::Handshake,
+                "handshake: server's X25519 public key",
+                &[0x33],
+            ),
+            block(
+                Direction::ServerToClient,
+                record,
+                "record #1, 2 bytes",
+                &[0x44],
+            ),
+            block(
+                Direction::ClientToServer,
+                record,
+                "record #1, 2 bytes",
+                &[0xaa, 0xbb],
+            ),
+            block(
+                Direction::ClientToServer,
+                UnitKind::Record { number: 2 },
+                "record #2, 2 bytes",
+                &[0xcc],
+            ),
+        ];
         assert_eq!(
-            lines,
+            eve_excerpt(&blocks),
             [
                 "client -> server  handshake: client's X25519 public key",
                 "server -> client  handshake: server's X25519 public key",
-                "client -> server  record #1, 70 bytes",
-                "  length       0000  00 44                                            .D",
-                "               = 68: nonce(12) + ciphertext(40) + tag(16)",
-                "  nonce        0002  aa bb",
+                "server -> client  record #1, 2 bytes",
+                "client -> server  record #1, 2 bytes",
+                "  key          0000  aa bb                                            ..",
+                "               a note",
             ]
         );
     }
 
     #[test]
     fn long_lines_are_cut_and_an_empty_report_says_so() {
-        let report = format!(
-            "#1 client -> server  lesson 1 chunk, 300 bytes\n  text  {}\n",
-            "x".repeat(300)
-        );
-        let lines = eve_excerpt(&report, Lesson::Plaintext);
-        assert_eq!(lines[0], "client -> server  chunk, 300 bytes");
-        assert_eq!(lines[1].chars().count(), MAX_LINE);
-        assert!(lines[1].ends_with("..."));
-        assert_eq!(eve_excerpt("", Lesson::Records), ["(nothing)"]);
+        let long = "x".repeat(300);
+        let blocks = [block(
+            Direction::ClientToServer,
+            UnitKind::Chunk,
+            &long,
+            b"x",
+        )];
+        let lines = eve_excerpt(&blocks);
+        assert_eq!(lines[0].chars().count(), MAX_LINE);
+        assert!(lines[0].ends_with("..."));
+        assert_eq!(eve_excerpt(&[]), ["(nothing)"]);
     }
 }

@@ -27,12 +27,14 @@ use crate::error::Result;
 use crate::lesson11_real_tls13::certs::DEFAULT_CA_FILE;
 use crate::runtime::accept::ServerOptions;
 use crate::runtime::socket::Socket;
+use crate::tools::annotate::Block;
 use crate::tools::eve::{self, EveOptions};
-use crate::tools::hexdump::{Sink, Style};
+use crate::tools::hexdump::Style;
 use crate::tools::mallory::{
     self, Attack, DEFAULT_OFFSET, ForgedSignature, Impostor, MalloryOptions,
 };
 use crate::tools::proxy::{self, ProxyLimits};
+use crate::tools::sink::Sink;
 use crate::tools::tap::Lesson;
 use crate::tools::tour::endpoints::Endpoints;
 use crate::tools::tour::journal::{Journal, Seen};
@@ -53,6 +55,15 @@ const PATIENCE: Duration = Duration::from_secs(10);
 /// Bytes of each field Eve shows (her program's default is 64).
 const EVE_FIELD_LIMIT: usize = 16;
 
+/// How the tour shows Eve's blocks: plain text (the tour colours its own
+/// headings), short fields.
+pub fn eve_style() -> Style {
+    Style {
+        colour: false,
+        field_limit: EVE_FIELD_LIMIT,
+    }
+}
+
 /// Who stands between the client and the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Front {
@@ -71,6 +82,8 @@ pub struct Run {
     pub server: Seen,
     /// What Eve or Mallory printed.
     pub report: String,
+    /// What Eve saw, as blocks (none for Mallory).
+    pub blocks: Vec<Block>,
 }
 
 /// Runs `row`'s lesson once with `front` in the middle.
@@ -104,6 +117,7 @@ pub fn run(row: &Row, front: Front) -> Result<Run> {
         client,
         server,
         report: sink.text(),
+        blocks: sink.blocks(),
     })
 }
 
@@ -161,11 +175,7 @@ fn start_front(
             let options = Arc::new(EveOptions {
                 lesson: row.tap,
                 keylog: None,
-                // Plain text: the tour reads her report before showing it.
-                style: Style {
-                    colour: false,
-                    field_limit: EVE_FIELD_LIMIT,
-                },
+                style: eve_style(),
                 sink,
             });
             Box::new(move || {

@@ -3,7 +3,7 @@
 //!
 //! | column    | works when                                         | evidence          |
 //! |-----------|----------------------------------------------------|-------------------|
-//! | Eve reads | her report contains the request the client sent    | Eve's report      |
+//! | Eve reads | a field she can read holds the request             | Eve's blocks      |
 //! | flip      | the server read a message with `amount=900`        | server's journal  |
 //! | replay    | the server read the request twice                  | server's journal  |
 //! | reflect   | the client took an echo that never reached the server | client, journal |
@@ -97,9 +97,10 @@ pub fn judge(column: Column, run: &Run) -> Verdict {
     }
 }
 
-/// Eve reads the request if it is anywhere in what she printed.
+/// Eve reads the request if a field she can read (plaintext, on the wire
+/// or decrypted) holds it.
 fn eve_reads(run: &Run) -> Verdict {
-    if mentions_request(&run.report) {
+    if run.blocks.iter().any(|block| block.reads(REQUEST)) {
         Verdict::Works("the request is right there in her dump".into())
     } else {
         Verdict::Fails("the request appears nowhere in what she printed".into())
@@ -177,7 +178,22 @@ fn quoted(message: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tools::annotate::{Annotated, Block, Field, Heading, Kind, UnitKind};
+    use crate::tools::tap::{Direction, Lesson};
     use crate::tools::tour::journal::Seen;
+
+    /// The request as one field of `kind`.
+    fn chunk(kind: Kind) -> Block {
+        let heading = Heading {
+            connection: 1,
+            direction: Direction::ClientToServer,
+            lesson: Some(Lesson::Plaintext),
+            unit: UnitKind::Chunk,
+            text: "chunk".into(),
+        };
+        let fields = vec![Field::new("text", kind, REQUEST)];
+        Block::new(heading, Annotated::new(REQUEST.to_vec(), fields))
+    }
 
     fn run(client: Result<&[u8], &str>, messages: &[&[u8]], dropped: Option<&str>) -> Run {
         Run {
@@ -189,6 +205,7 @@ mod tests {
                 closed: 1,
             },
             report: String::new(),
+            blocks: Vec::new(),
         }
     }
 
@@ -251,12 +268,16 @@ mod tests {
     }
 
     #[test]
-    fn eve_and_mitm_are_judged_by_the_report() {
+    fn eve_is_judged_by_her_blocks_and_mitm_by_the_report() {
         let mut seen = run(Ok(REQUEST), &[REQUEST], None);
         assert_eq!(judge(Column::Eve, &seen).word(), "fails");
         assert_eq!(judge(Column::Attack(Attack::Mitm), &seen).word(), "fails");
-        seen.report = format!("#1 client -> server  plaintext \"{}\"", quoted(REQUEST));
+        // The request as ciphertext: on the wire, but not read.
+        seen.blocks = vec![chunk(Kind::Ciphertext)];
+        assert_eq!(judge(Column::Eve, &seen).word(), "fails");
+        seen.blocks = vec![chunk(Kind::Plaintext)];
         assert_eq!(judge(Column::Eve, &seen).word(), "works");
+        seen.report = format!("#1 client -> server  plaintext \"{}\"", quoted(REQUEST));
         assert_eq!(judge(Column::Attack(Attack::Mitm), &seen).word(), "works");
         seen.client = Err("server signature check failed".into());
         assert_eq!(judge(Column::Attack(Attack::Mitm), &seen).word(), "fails");

@@ -29,72 +29,33 @@
 //!
 //! Handshake messages are named record by record (`tls13_messages.rs`):
 //! Eve holds no handshake bytes across records, so the only buffering is
-//! the splitter's, under the budget.
+//! the splitter's, under the budget. Each direction's secret and count are
+//! kept in `phases.rs`; the key log is read by the rules of `keys.rs`.
 
-use std::path::{Path, PathBuf};
-use std::thread;
-use std::time::{Duration, Instant};
+mod phases;
 
-use crate::lesson11_real_tls13::RANDOM_LEN;
-use crate::lesson11_real_tls13::key_schedule::{Secret, next_traffic_secret};
-use crate::lesson11_real_tls13::keylog::{
-    self, CLIENT_HANDSHAKE_LABEL, CLIENT_TRAFFIC_LABEL, LoggedSecrets, SERVER_HANDSHAKE_LABEL,
-    SERVER_TRAFFIC_LABEL,
-};
+use std::path::PathBuf;
+
+use crate::lesson11_real_tls13::key_schedule::Secret;
+use crate::lesson11_real_tls13::keylog::{self, LoggedSecrets};
 use crate::lesson11_real_tls13::record::{
     ContentType, HEADER_LEN, Header, INITIAL_RECORD_VERSION, TAG_LEN, open_with_traffic_secret,
 };
-use crate::lesson11_real_tls13::server_messages::parse_key_update;
-use crate::lesson11_real_tls13::{LEGACY_VERSION, handshake_type};
-use crate::tools::hexdump::{self, Field, Kind, Style};
-use crate::tools::tap::Direction;
-use crate::tools::tls13_messages::{
-    alert_note, ccs_field, client_random_in, handshake_fields, whole_messages,
-};
-
-/// How long Eve waits for a client record's secrets to reach the key log.
-/// Only the client's direction waits: its secrets are always logged before
-/// the client can send under them (by either side). The server's flight,
-/// with only the *client's* key log, is logged after the client reads it,
-/// and Eve holds that very chunk, so waiting there would only stall.
-const KEYLOG_PATIENCE: Duration = Duration::from_secs(2);
-
-/// Which secret a direction is under.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    /// The handshake traffic secret, until this side's Finished.
-    Handshake,
-    /// The application traffic secret, after `updates` KeyUpdates.
-    Application { updates: u32 },
-}
-
-/// One direction's count of what went by.
-#[derive(Clone, Copy, Debug)]
-struct Side {
-    phase: Phase,
-    // The sequence number of the next encrypted record under this secret.
-    sequence: u64,
-    // Bytes of a handshake message that spill into the next record.
-    continuing: usize,
-}
-
-impl Side {
-    fn new() -> Side {
-        Side {
-            phase: Phase::Handshake,
-            sequence: 0,
-            continuing: 0,
-        }
-    }
-}
+use crate::lesson11_real_tls13::{LEGACY_VERSION, RANDOM_LEN};
+use crate::tools::annotate::{Annotated, Block, Decryption, Field, Heading, Kind, UnitKind};
+use crate::tools::hexdump::{TEXT_LIMIT, quoted};
+use crate::tools::keys::KeyLog;
+use crate::tools::tap::{Direction, Lesson};
+use crate::tools::tls13_messages::{alert_note, ccs_field, client_random_in, handshake_fields};
+use phases::{Phase, Side, label, label_for, logged, side_index};
 
 /// Eve's view of one lesson 11 connection.
 #[derive(Debug)]
 pub struct Tls13View {
-    keylog: Option<PathBuf>,
+    keylog: Option<KeyLog>,
     client_random: Option<[u8; RANDOM_LEN]>,
+    // What the key log held for this connection at the last look.
     secrets: LoggedSecrets,
-    gave_up_waiting: bool,
     sides: [Side; 2],
 }
 
@@ -102,10 +63,9 @@ impl Tls13View {
     /// A view before any record; `keylog` is the file to decrypt with.
     pub fn new(keylog: Option<PathBuf>) -> Tls13View {
         Tls13View {
-            keylog,
+            keylog: keylog.map(KeyLog::new),
             client_random: None,
             secrets: LoggedSecrets::default(),
-            gave_up_waiting: false,
             sides: [Side::new(); 2],
         }
     }
@@ -115,34 +75,42 @@ impl Tls13View {
         self.client_random
     }
 
-    /// The text for one whole record (header included) that went by in
+    /// The block for one whole record (header included) that went by in
     /// `direction`, numbered `number` in that direction on connection `id`.
     pub fn describe(
         &mut self,
         id: u64,
         direction: Direction,
         number: u64,
-        record: &[u8],
-        style: &Style,
-    ) -> String {
-        let (header_bytes, fragment) = record.split_at_checked(HEADER_LEN).unwrap_or((record, &[]));
+        record: Vec<u8>,
+    ) -> Block {
+        let (header_bytes, fragment) = record
+            .split_at_checked(HEADER_LEN)
+            .unwrap_or((&record, &[]));
         let header = header_bytes
             .first_chunk::<HEADER_LEN>()
             .map(|h| Header::parse(*h));
         let content_type = header.and_then(|h| ContentType::from_u8(h.content_type));
+        // The outer type is all Eve learns of an encrypted record: TLS 1.3
+        // labels every one of them application_data.
         let what = match content_type {
             Some(ContentType::ApplicationData) => "encrypted record".to_string(),
             Some(other) => other.name().to_string(),
             None => "not a TLS record".to_string(),
         };
-        let heading = format!(
-            "#{id} {direction}  lesson 11 record #{number}: {what}, {} bytes",
-            record.len()
-        );
+        let heading = Heading {
+            connection: id,
+            direction,
+            lesson: Some(Lesson::RealTls13),
+            unit: UnitKind::Record { number },
+            text: format!("record #{number}: {what}, {} bytes", record.len()),
+        };
         let mut fields = header_fields(header_bytes);
         let side = side_index(direction);
         match content_type {
             Some(ContentType::Handshake) => {
+                // The ClientHello's random names the connection in the key
+                // log.
                 if direction == Direction::ClientToServer && self.client_random.is_none() {
                     self.client_random = client_random_in(fragment);
                 }
@@ -166,26 +134,25 @@ impl Tls13View {
             }
             None => fields.push(Field::new("fragment", Kind::Malformed, fragment)),
         }
-        let mut text = hexdump::render(&heading, &fields, style);
-        if content_type == Some(ContentType::ApplicationData) && self.keylog.is_some() {
-            text.push_str(&self.decrypt(direction, record, style));
+        let decrypted = (content_type == Some(ContentType::ApplicationData)
+            && self.keylog.is_some())
+        .then(|| self.decrypt(direction, &record));
+        Block {
+            heading,
+            wire: Annotated::new(record, fields),
+            decrypted,
         }
-        text
     }
 
     /// Opens one encrypted record with the logged secret of its direction
-    /// and phase, and renders what was inside (or why it did not open).
-    fn decrypt(&mut self, direction: Direction, record: &[u8], style: &Style) -> String {
+    /// and phase, and says what was inside (or why it did not open).
+    fn decrypt(&mut self, direction: Direction, record: &[u8]) -> Decryption {
         let side = side_index(direction);
         let Side {
             phase, sequence, ..
         } = self.sides[side];
         // The peer counts every record it receives; so does Eve.
         self.sides[side].sequence = sequence.saturating_add(1);
-        let failed = |why: String| {
-            let field = Field::new("plaintext", Kind::Malformed, &[]).with_note(why);
-            hexdump::render("  key log:", &[field], style)
-        };
         let Some(client_random) = self.client_random else {
             return failed(
                 "no ClientHello seen, so no client_random to look the keys up by".into(),
@@ -215,9 +182,11 @@ impl Tls13View {
                 "does not decrypt with the logged {label} at sequence {sequence}"
             ));
         };
+        // Inside, the real content type: the last non-zero byte of the
+        // plaintext (RFC 8446 5.2).
         let inner = ContentType::from_u8(inner_type);
-        let heading = format!(
-            "  decrypted with the key log ({}, sequence {}): {}",
+        let title = format!(
+            "decrypted with the key log ({}, sequence {}): {}",
             used.0,
             used.1,
             inner.map_or("unknown inner type", ContentType::name)
@@ -225,135 +194,62 @@ impl Tls13View {
         let fields = match inner {
             Some(ContentType::Handshake) => {
                 let fields = handshake_fields(&content, &mut self.sides[side].continuing);
-                self.follow_key_changes(side, &content);
+                self.sides[side].follow_key_changes(&content);
                 fields
             }
             Some(ContentType::ApplicationData) => vec![
-                Field::new("plaintext", Kind::Plaintext, &content).with_note(format!(
-                    "(key log) {}",
-                    hexdump::quoted(&content, hexdump::TEXT_LIMIT)
-                )),
+                Field::new("plaintext", Kind::Plaintext, &content)
+                    .with_note(format!("(key log) {}", quoted(&content, TEXT_LIMIT))),
             ],
             Some(ContentType::Alert) => {
                 vec![Field::new("alert", Kind::Plaintext, &content).with_note(alert_note(&content))]
             }
             _ => vec![Field::new("content", Kind::Malformed, &content)],
         };
-        hexdump::render(&heading, &fields, style)
-    }
-
-    /// After a decrypted handshake record: a Finished moves this side to
-    /// its application secret, a KeyUpdate to the next one; either way the
-    /// count starts again at 0.
-    fn follow_key_changes(&mut self, side: usize, content: &[u8]) {
-        for (message_type, body) in whole_messages(content) {
-            let state = &mut self.sides[side];
-            match (message_type, state.phase) {
-                (handshake_type::FINISHED, Phase::Handshake) => {
-                    state.phase = Phase::Application { updates: 0 };
-                    state.sequence = 0;
-                }
-                (handshake_type::KEY_UPDATE, Phase::Application { updates })
-                    if parse_key_update(body).is_ok() =>
-                {
-                    state.phase = Phase::Application {
-                        updates: updates.saturating_add(1),
-                    };
-                    state.sequence = 0;
-                }
-                _ => {}
-            }
+        Decryption {
+            title,
+            content: Annotated::new(content, fields),
         }
     }
 
-    /// The secret a direction sends under in `phase`, from the key log.
+    /// The secret a direction sends under in `phase`, from what the key log
+    /// held at the last look, or else from a fresh look.
     fn secret(
         &mut self,
         direction: Direction,
         phase: Phase,
         client_random: &[u8; RANDOM_LEN],
     ) -> Option<Secret> {
-        let patience = if direction == Direction::ClientToServer && !self.gave_up_waiting {
-            KEYLOG_PATIENCE
-        } else {
-            Duration::ZERO
-        };
-        let deadline = Instant::now() + patience;
-        loop {
-            if let Some(secret) = logged(&self.secrets, direction, phase) {
-                return Some(secret);
-            }
-            let path = self.keylog.clone()?;
-            self.secrets = read_keylog(&path, client_random);
-            if let Some(secret) = logged(&self.secrets, direction, phase) {
-                return Some(secret);
-            }
-            if Instant::now() >= deadline {
-                // Waited once in vain: from now on look, but do not wait.
-                self.gave_up_waiting |= !patience.is_zero();
-                return None;
-            }
-            thread::sleep(Duration::from_millis(50));
+        if let Some(secret) = logged(&self.secrets, direction, phase) {
+            return Some(secret);
         }
+        // Only the client's direction waits: its secrets are always logged
+        // before the client can send under them (by either side). The
+        // server's flight, with only the *client's* key log, is logged after
+        // the client reads it, and Eve holds that very chunk, so waiting
+        // there would only stall.
+        let wait = direction == Direction::ClientToServer;
+        let secrets = &mut self.secrets;
+        self.keylog.as_mut()?.find(wait, |path| {
+            *secrets = keylog::lookup(path, client_random)?;
+            Ok(logged(secrets, direction, phase))
+        })
     }
 }
 
-/// The key log's secrets for one connection (none if it cannot be read:
-/// Eve says so on stderr and goes on without them).
-fn read_keylog(path: &Path, client_random: &[u8; RANDOM_LEN]) -> LoggedSecrets {
-    keylog::lookup(path, client_random).unwrap_or_else(|e| {
-        status!("eve: {e}");
-        LoggedSecrets::default()
-    })
-}
-
-/// The secret for `direction` in `phase`, if the key log had it.
-fn logged(secrets: &LoggedSecrets, direction: Direction, phase: Phase) -> Option<Secret> {
-    let (handshake, application) = match direction {
-        Direction::ClientToServer => (&secrets.client_handshake, &secrets.client_traffic),
-        Direction::ServerToClient => (&secrets.server_handshake, &secrets.server_traffic),
-    };
-    match phase {
-        Phase::Handshake => handshake.clone(),
-        Phase::Application { updates } => {
-            let mut secret = application.clone()?;
-            for _ in 0..updates {
-                secret = next_traffic_secret(&secret);
-            }
-            Some(secret)
-        }
-    }
-}
-
-fn side_index(direction: Direction) -> usize {
-    usize::from(direction == Direction::ServerToClient)
-}
-
-/// The key log label of the secret `direction` uses in `phase`.
-fn label(direction: Direction, phase: Phase) -> String {
-    match phase {
-        Phase::Handshake => label_for(direction, true).to_string(),
-        Phase::Application { updates: 0 } => label_for(direction, false).to_string(),
-        Phase::Application { updates } => {
-            format!(
-                "{} after {updates} KeyUpdate(s)",
-                label_for(direction, false)
-            )
-        }
-    }
-}
-
-fn label_for(direction: Direction, handshake: bool) -> &'static str {
-    match (direction, handshake) {
-        (Direction::ClientToServer, true) => CLIENT_HANDSHAKE_LABEL,
-        (Direction::ServerToClient, true) => SERVER_HANDSHAKE_LABEL,
-        (Direction::ClientToServer, false) => CLIENT_TRAFFIC_LABEL,
-        (Direction::ServerToClient, false) => SERVER_TRAFFIC_LABEL,
+/// A record the key log did not open: no plaintext, and why.
+fn failed(why: String) -> Decryption {
+    Decryption {
+        title: "key log:".into(),
+        content: Annotated::new(
+            Vec::new(),
+            vec![Field::new("plaintext", Kind::Malformed, &[]).with_note(why)],
+        ),
     }
 }
 
 /// The record header as three named fields.
-fn header_fields(header: &[u8]) -> Vec<Field<'_>> {
+fn header_fields(header: &[u8]) -> Vec<Field> {
     let part = |range: std::ops::Range<usize>| header.get(range).unwrap_or_default();
     let Some(parsed) = header
         .first_chunk::<HEADER_LEN>()
@@ -362,6 +258,8 @@ fn header_fields(header: &[u8]) -> Vec<Field<'_>> {
         return vec![Field::new("header", Kind::Malformed, header)];
     };
     let type_name = ContentType::from_u8(parsed.content_type).map_or("not TLS", ContentType::name);
+    // legacy_version is frozen for middleboxes; the real version was agreed
+    // in the hellos' supported_versions.
     let version = match parsed.legacy_version {
         LEGACY_VERSION => "0x0303: legacy_version, frozen at \"TLS 1.2\"".to_string(),
         INITIAL_RECORD_VERSION => {
@@ -381,8 +279,11 @@ fn header_fields(header: &[u8]) -> Vec<Field<'_>> {
 mod tests {
     use super::*;
     use crate::lesson11_real_tls13::client_hello;
+    use crate::lesson11_real_tls13::handshake_type;
+    use crate::lesson11_real_tls13::key_schedule::next_traffic_secret;
     use crate::lesson11_real_tls13::record::{self, RecordKey};
     use crate::lesson11_real_tls13::server_messages::{encode_finished, encode_key_update};
+    use crate::tools::hexdump::{Style, render};
 
     const RANDOM: [u8; RANDOM_LEN] = [7; RANDOM_LEN];
 
@@ -414,8 +315,7 @@ mod tests {
             1,
             Direction::ClientToServer,
             1,
-            &plaintext(ContentType::Handshake, &hello),
-            &Style::plain(),
+            plaintext(ContentType::Handshake, &hello),
         );
         assert_eq!(view.client_random(), Some(RANDOM));
         view.secrets.server_handshake = Some(handshake.clone());
@@ -423,14 +323,10 @@ mod tests {
         view
     }
 
+    /// A server record, rendered as Eve prints it.
     fn s2c(view: &mut Tls13View, number: u64, record: &[u8]) -> String {
-        view.describe(
-            1,
-            Direction::ServerToClient,
-            number,
-            record,
-            &Style::plain(),
-        )
+        let block = view.describe(1, Direction::ServerToClient, number, record.to_vec());
+        render(&block, &Style::plain())
     }
 
     #[test]
