@@ -22,7 +22,8 @@ use tls::lesson11_real_tls13::certs::{DEFAULT_SERVER_NAME, ServerIdentity, Serve
 use tls::lesson11_real_tls13::channel::{self, SocketTlsReader, SocketTlsWriter};
 use tls::lesson11_real_tls13::client::{self, ClientConfig};
 use tls::lesson11_real_tls13::server::ServerConfig;
-use tls::runtime::accept::{ServerOptions, serve};
+use tls::runtime::accept::serve;
+use tls::runtime::options::ServerOptions;
 use tls::runtime::socket::Socket;
 
 use crate::real_tls::other;

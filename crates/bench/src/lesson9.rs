@@ -12,7 +12,8 @@ use std::thread;
 use tls::Result;
 use tls::lesson09_encrypted_echo::channel::{self, SecureWriter, SocketReader};
 use tls::lesson09_encrypted_echo::nonce::NonceMode;
-use tls::runtime::accept::{ServerOptions, serve};
+use tls::runtime::accept::serve;
+use tls::runtime::options::ServerOptions;
 use tls::runtime::socket::Socket;
 
 /// The client halves `channel::connect` returns.

@@ -7,7 +7,7 @@
 //! `ServerPublicKey::verify` checks with ed25519-dalek's `verify_strict`.
 
 use tls::Error;
-use tls::lesson10_authentication::handshake::SIGNATURE_LEN;
+use tls::lesson10_authentication::identity::SIGNATURE_LEN;
 use tls::lesson10_authentication::identity::{ServerIdentity, ServerPublicKey};
 
 /// One example of RFC 8032 section 7.1: SECRET KEY, PUBLIC KEY, MESSAGE and

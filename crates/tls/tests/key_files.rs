@@ -9,9 +9,8 @@ use std::fs;
 use std::path::PathBuf;
 
 use tls::Error;
-use tls::lesson10_authentication::identity::{
-    PUBLIC_KEY_COMMENT, SECRET_KEY_HEADER, ServerIdentity, ServerPublicKey,
-};
+use tls::lesson10_authentication::identity::{ServerIdentity, ServerPublicKey};
+use tls::lesson10_authentication::key_file::{PUBLIC_KEY_COMMENT, SECRET_KEY_HEADER};
 
 /// A fresh path in cargo's scratch folder for this test binary.
 fn scratch(name: &str) -> PathBuf {

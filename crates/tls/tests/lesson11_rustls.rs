@@ -200,7 +200,7 @@ fn a_rustls_client_talks_to_our_server_through_the_echo_runtime() {
     let (config, ca) = our_server_config();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let options = tls::runtime::accept::ServerOptions {
+    let options = tls::runtime::options::ServerOptions {
         print_messages: false,
         ..Default::default()
     };

@@ -13,7 +13,8 @@ use e2e::bad_peer::*;
 use e2e::*;
 use tls::lesson09_encrypted_echo::nonce::NonceMode;
 use tls::lesson09_encrypted_echo::record::MAX_PLAINTEXT_LEN;
-use tls::lesson10_authentication::handshake::{SIGNATURE_LEN, client_handshake};
+use tls::lesson10_authentication::handshake::client_handshake;
+use tls::lesson10_authentication::identity::SIGNATURE_LEN;
 use tls::lesson10_authentication::identity::{ServerIdentity, ServerPublicKey};
 
 const SERVER10: &str = "10-echo-server";

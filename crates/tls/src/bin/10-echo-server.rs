@@ -21,7 +21,8 @@ use tls::Error;
 use tls::lesson09_encrypted_echo::keylog::KeyLog;
 use tls::lesson09_encrypted_echo::nonce::NonceMode;
 use tls::lesson10_authentication::channel;
-use tls::lesson10_authentication::identity::{GENKEY_COMMAND, ServerIdentity};
+use tls::lesson10_authentication::identity::ServerIdentity;
+use tls::lesson10_authentication::key_file::GENKEY_COMMAND;
 use tls::runtime::cli::{ServerArgs, exit_status, parse};
 
 /// Lesson 10 authenticated echo server: lesson 9 plus an Ed25519 signature.

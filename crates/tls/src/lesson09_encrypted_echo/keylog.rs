@@ -30,6 +30,7 @@ use crate::error::{Error, Result};
 use crate::lesson07_key_exchange::PUBLIC_KEY_LEN;
 use crate::lesson08_key_split::KEY_LEN;
 use crate::lesson09_encrypted_echo::handshake::Session;
+use crate::runtime::sync::lock;
 
 /// Label of the line carrying the client-to-server key.
 pub const C2S_LABEL: &str = "LESSON9_C2S";
@@ -100,10 +101,7 @@ impl KeyLogFile {
     /// so two programs logging to the same file do not interleave
     /// half-lines.
     pub fn append(&self, lines: &str) -> Result<()> {
-        let mut file = self
-            .file
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut file = lock(&self.file);
         file.write_all(lines.as_bytes())
             .and_then(|()| file.flush())
             .map_err(|source| Error::KeyLog {

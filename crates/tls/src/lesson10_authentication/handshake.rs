@@ -42,10 +42,8 @@ use std::io::{Read, Write};
 use crate::error::{Error, Result};
 use crate::lesson07_key_exchange::{Handshake, PUBLIC_KEY_LEN, client_exchange, server_exchange};
 use crate::lesson09_encrypted_echo::handshake::Session;
-use crate::lesson10_authentication::identity::{ServerIdentity, ServerPublicKey};
+use crate::lesson10_authentication::identity::{SIGNATURE_LEN, ServerIdentity, ServerPublicKey};
 
-/// Bytes in an Ed25519 signature, as it travels: `R` (32) then `s` (32).
-pub const SIGNATURE_LEN: usize = ed25519_dalek::SIGNATURE_LENGTH;
 /// Bytes the server signs: the two X25519 public keys.
 pub const SIGNED_LEN: usize = 2 * PUBLIC_KEY_LEN;
 

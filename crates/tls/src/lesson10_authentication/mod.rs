@@ -18,8 +18,10 @@
 //! the public half in advance, and the server proves it holds the secret
 //! half by signing the two public keys of *this* handshake.
 //!
-//! - [`identity`]: the key pair, the secret key file (mode 0600, never
-//!   overwritten) and the public key the client trusts (hex or a file).
+//! - [`identity`]: the key pair: signing, verifying, and the public key
+//!   the client trusts (hex or a file).
+//! - [`key_file`]: the two files it is kept in: the secret key file (mode
+//!   0600, never overwritten) and the public key file, read with care.
 //! - [`handshake`]: lesson 7's exchange, then `<- signature`, checked with
 //!   `verify_strict`, then lesson 8's split.
 //! - [`channel`]: the handshake plus lesson 9's reader and writer halves.
@@ -55,3 +57,4 @@
 pub mod channel;
 pub mod handshake;
 pub mod identity;
+pub mod key_file;

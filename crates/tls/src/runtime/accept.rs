@@ -16,8 +16,7 @@
 //! thread *forever*; they do not stop a determined flood (a thousand clients
 //! that each connect and wait still fill every slot for a while).
 
-use std::io::{self, BufRead};
-use std::net::{Shutdown, SocketAddr, TcpListener};
+use std::net::{Shutdown, TcpListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -25,66 +24,17 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::runtime::budget;
+use crate::runtime::chat::{Clients, forget_client, push_stdin_lines};
 use crate::runtime::limits;
 use crate::runtime::message::{MessageReader, MessageWriter};
-use crate::runtime::server::{handle_client, lock, say, write_failure};
+use crate::runtime::options::{ServerOptions, say};
+use crate::runtime::server::handle_client;
 use crate::runtime::socket::Socket;
 use crate::runtime::watchdog::Watchdog;
 
-/// How long a new client has, from the moment it is accepted, to finish the
-/// whole handshake (`--handshake-timeout`). A client that connects and says
-/// nothing, or drips its public key a byte at a time, is dropped after this.
-pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a connected client may stay silent before it is dropped
-/// (`--idle-timeout`). It bounds every read after the handshake, including
-/// a read in the middle of a record whose sender stopped half way.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
-/// How long one send may wait for a client that is not reading
-/// (`--write-timeout`). Without it, a client that sends a lot and reads
-/// nothing would fill the socket buffers and block its echo forever.
-pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How many clients are served at once, handshakes included
-/// (`--max-connections`). One more is accepted, told nothing, and closed.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// Stack size for each client's thread: the echo loop needs little, and a
 /// small stack keeps a thousand idle clients cheap.
 const CLIENT_THREAD_STACK: usize = 256 * 1024;
-/// Stack size for a `--chat` push thread, which only writes one line.
-const PUSH_THREAD_STACK: usize = 64 * 1024;
-
-/// The server's limits and modes.
-#[derive(Clone, Debug)]
-pub struct ServerOptions {
-    /// See [`DEFAULT_HANDSHAKE_TIMEOUT`].
-    pub handshake_timeout: Duration,
-    /// See [`DEFAULT_IDLE_TIMEOUT`].
-    pub idle_timeout: Duration,
-    /// See [`DEFAULT_WRITE_TIMEOUT`].
-    pub write_timeout: Duration,
-    /// See [`DEFAULT_MAX_CONNECTIONS`].
-    pub max_connections: usize,
-    /// Bytes of buffered messages allowed across all clients; see
-    /// [`budget::DEFAULT_MEMORY_BUDGET`].
-    pub memory_budget: usize,
-    /// Also send each line typed on the server's stdin to every client.
-    pub chat: bool,
-    /// Print each received message on stdout (benchmarks turn this off).
-    pub print_messages: bool,
-}
-
-impl Default for ServerOptions {
-    fn default() -> Self {
-        ServerOptions {
-            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
-            idle_timeout: DEFAULT_IDLE_TIMEOUT,
-            write_timeout: DEFAULT_WRITE_TIMEOUT,
-            max_connections: DEFAULT_MAX_CONNECTIONS,
-            memory_budget: budget::DEFAULT_MEMORY_BUDGET,
-            chat: false,
-            print_messages: true,
-        }
-    }
-}
 
 /// Binds `addr` and serves forever. Only returns if binding fails.
 ///
@@ -105,20 +55,6 @@ where
     serve(listener, options, setup);
     Ok(())
 }
-
-/// One connected client, as the `--chat` pusher sees it: its sending half,
-/// and the socket, so a client that stops reading can be cut off.
-pub struct Subscriber<W> {
-    /// The client's address, to name it in the log.
-    pub peer: SocketAddr,
-    /// Its sending half, shared with its own echo loop.
-    pub writer: Mutex<W>,
-    /// Its connection, to cut it off.
-    pub socket: Socket,
-}
-
-/// The clients a `--chat` server pushes its stdin lines to.
-pub type Clients<W> = Arc<Mutex<Vec<Arc<Subscriber<W>>>>>;
 
 /// Serves clients on an already bound listener, forever.
 pub fn serve<R, W, F>(listener: TcpListener, mut options: ServerOptions, setup: F)
@@ -198,60 +134,6 @@ where
             status!("{peer}: refused: cannot start a thread: {e}");
         }
     }
-}
-
-/// `--chat`: every line typed on the server's stdin goes to every client.
-///
-/// The pushes to the clients happen at the same time, one short-lived
-/// thread each, and a client that does not read is cut off after one write
-/// timeout. So a slow client delays the others by at most one write
-/// timeout per line in all, however many slow clients there are.
-fn push_stdin_lines<W: MessageWriter>(clients: &Clients<W>, options: &ServerOptions) {
-    for line in io::stdin().lock().split(b'\n') {
-        let Ok(mut line) = line else { break };
-        if line.last() == Some(&b'\r') {
-            line.pop();
-        }
-        // Copy the list so a slow client does not hold the lock for others.
-        let targets: Vec<_> = lock(clients).clone();
-        thread::scope(|scope| {
-            for client in &targets {
-                let line = &line;
-                let pushed = thread::Builder::new()
-                    .stack_size(PUSH_THREAD_STACK)
-                    .spawn_scoped(scope, move || push(client, line, clients, options));
-                if pushed.is_err() {
-                    // No thread for it: push from here instead (this one
-                    // client's wait then delays the rest, but nothing is
-                    // lost).
-                    push(client, line, clients, options);
-                }
-            }
-        });
-    }
-    // Stdin closed (or unreadable): the server goes on echoing, with nothing
-    // more to push.
-    status!("--chat: stdin ended, so no more lines will be pushed");
-}
-
-/// Sends one pushed line to one client, cutting it off if the send fails.
-fn push<W: MessageWriter>(
-    client: &Subscriber<W>,
-    line: &[u8],
-    clients: &Clients<W>,
-    options: &ServerOptions,
-) {
-    if let Err(e) = lock(&client.writer).write_message(line) {
-        // A record may be half sent: the stream is no longer well-formed,
-        // so the connection cannot go on.
-        status!("{}: dropped: {}", client.peer, write_failure(&e, options));
-        let _ = client.socket.stream().shutdown(Shutdown::Both);
-        forget_client(clients, client.peer);
-    }
-}
-
-fn forget_client<W>(clients: &Clients<W>, peer: SocketAddr) {
-    lock(clients).retain(|client| client.peer != peer);
 }
 
 /// Gives a client's slot back when its thread ends, however it ends.

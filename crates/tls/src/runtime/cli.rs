@@ -7,12 +7,12 @@ use std::time::Duration;
 use clap::{Args, Parser};
 
 use crate::DEFAULT_ADDR;
-use crate::runtime::accept::{
+use crate::runtime::budget::DEFAULT_MEMORY_BUDGET;
+use crate::runtime::client::{ClientOptions, DEFAULT_TIMEOUT};
+use crate::runtime::options::{
     DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_WRITE_TIMEOUT, ServerOptions,
 };
-use crate::runtime::budget::DEFAULT_MEMORY_BUDGET;
-use crate::runtime::client::{ClientOptions, DEFAULT_TIMEOUT};
 
 /// Flags every echo server takes. The limits are explained in `SECURITY.md`;
 /// each must be at least 1 (a zero timeout would mean "wait forever" to the

@@ -25,13 +25,14 @@
 use std::io::{self, BufRead, BufWriter, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::runtime::message::{MessageReader, MessageWriter};
 use crate::runtime::socket::Socket;
+use crate::runtime::sync::lock;
 
 /// How long the client waits for the server's answer in line mode
 /// (`--timeout`): for the handshake, and for each piece of an echo.
@@ -128,7 +129,7 @@ where
     let received = receive_echoes(&expected, &mut reader, output, keeps_boundaries);
     // If sending failed, that is the real story (the reader then only saw
     // the connection go away).
-    let send_error = failed.lock().unwrap_or_else(PoisonError::into_inner).take();
+    let send_error = lock(&failed).take();
     match (send_error, received) {
         (Some(e), _) => Err(e),
         (None, result) => result,
@@ -161,7 +162,7 @@ fn send_lines<W: MessageWriter>(
         Ok(())
     })();
     if let Err(e) = result {
-        *failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(e);
+        *lock(failed) = Some(e);
         // Wake the reader: no more echoes are coming.
         let _ = control.stream().shutdown(Shutdown::Both);
     }

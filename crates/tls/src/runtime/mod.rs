@@ -9,7 +9,10 @@
 //! - [`message`]: the two traits every lesson's channel implements, and the
 //!   one helper that cuts a long message into records.
 //! - [`server`]: the echo loop for one client (read, print, send back).
-//! - [`accept`]: the accept loop around it: limits, refusals, `--chat`.
+//! - [`accept`]: the accept loop around it: limits and refusals.
+//! - [`options`]: the server's limits and modes, and the words naming them.
+//! - [`chat`]: `--chat`, each line typed on the server's stdin to every
+//!   client.
 //! - [`limits`]: how many clients the open-file limit allows.
 //! - [`watchdog`]: one thread that cuts off handshakes past their deadline.
 //! - [`client`]: the echo client: stdin lines out, echoes back to stdout.
@@ -18,16 +21,20 @@
 //! - [`budget`]: the memory budget for buffered messages, and the buffer
 //!   that respects it.
 //! - [`cli`]: the flags every program shares, and one-line user errors.
+//! - [`sync`]: the one way the crate takes a lock.
 
 pub mod accept;
 pub mod budget;
+pub mod chat;
 pub mod cli;
 pub mod client;
 pub mod limits;
 pub mod message;
+pub mod options;
 pub mod output;
 pub mod server;
 pub mod socket;
+pub mod sync;
 pub mod watchdog;
 
 pub use accept::run as run_server;

@@ -15,13 +15,15 @@
 
 use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
-use crate::runtime::accept::{Clients, ServerOptions, Subscriber};
+use crate::runtime::chat::{Clients, Subscriber};
 use crate::runtime::message::{MessageReader, MessageWriter};
-use crate::runtime::output::{PREVIEW_BYTES, out_line, preview};
+use crate::runtime::options::{ServerOptions, say, write_failure};
+use crate::runtime::output::{PREVIEW_BYTES, preview};
 use crate::runtime::socket::Socket;
+use crate::runtime::sync::lock;
 use crate::runtime::watchdog::Watchdog;
 
 /// Why a client was dropped, and at which stage. The stage decides the
@@ -52,17 +54,6 @@ impl Dropped {
             Dropped::Reading(e) => format!("dropped: {e}"),
             Dropped::Writing(e) => format!("dropped: {}", write_failure(e, options)),
         }
-    }
-}
-
-/// Words for a send that failed.
-pub fn write_failure(e: &Error, options: &ServerOptions) -> String {
-    match e {
-        Error::TimedOut => format!(
-            "not reading what we send; a write waited {:?} (--write-timeout)",
-            options.write_timeout
-        ),
-        e => format!("cannot send to it: {e}"),
     }
 }
 
@@ -177,17 +168,4 @@ where
         return Err(Dropped::Handshake(Error::TimedOut));
     }
     result.map_err(Dropped::Handshake)
-}
-
-/// Takes a lock even if another client's thread died holding it: the data
-/// behind these locks (a socket writer, a list) stays usable.
-pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Queues one server event for stdout; never waits (see `output.rs`).
-pub fn say(options: &ServerOptions, line: std::fmt::Arguments<'_>) {
-    if options.print_messages {
-        out_line(line);
-    }
 }

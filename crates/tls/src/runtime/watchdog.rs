@@ -19,6 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::runtime::socket::Socket;
+use crate::runtime::sync::lock;
 
 /// The shared watch list and the thread that patrols it.
 pub struct Watchdog {
@@ -108,7 +109,7 @@ impl Watchdog {
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Watched>> {
-        self.watched.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.watched)
     }
 }
 

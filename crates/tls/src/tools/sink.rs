@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::runtime::output::{self, Stream};
-use crate::runtime::server::lock;
+use crate::runtime::sync::lock;
 use crate::tools::annotate::Block;
 use crate::tools::hexdump::{self, Style};
 

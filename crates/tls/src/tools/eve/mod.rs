@@ -43,7 +43,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use crate::error::Result;
-use crate::runtime::server::lock;
+use crate::runtime::sync::lock;
 use crate::tools::hexdump::Style;
 use crate::tools::proxy::{self, Pair, ProxyLimits};
 use crate::tools::sink::Sink;

@@ -2,7 +2,7 @@
 //! its bytes arrive (see the folder's `mod.rs` for the formats).
 
 use crate::lesson07_key_exchange::PUBLIC_KEY_LEN;
-use crate::lesson10_authentication::handshake::SIGNATURE_LEN;
+use crate::lesson10_authentication::identity::SIGNATURE_LEN;
 use crate::lesson11_real_tls13::record::{ContentType, HEADER_LEN, Header};
 use crate::runtime::budget::{Charge, KEEP_BYTES};
 use crate::tools::tap::{Direction, Layout, Lesson, Unit};

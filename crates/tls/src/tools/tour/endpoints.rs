@@ -33,9 +33,10 @@ use crate::lesson11_real_tls13::certs::{self, DEFAULT_SERVER_NAME, ServerVerifie
 use crate::lesson11_real_tls13::channel as lesson11;
 use crate::lesson11_real_tls13::client::ClientConfig;
 use crate::lesson11_real_tls13::server::ServerConfig;
-use crate::runtime::accept::{self, ServerOptions};
+use crate::runtime::accept;
 use crate::runtime::client::echo_lines;
 use crate::runtime::message::{MessageReader, MessageWriter};
+use crate::runtime::options::ServerOptions;
 use crate::runtime::socket::Socket;
 use crate::tools::tour::journal::Journal;
 use crate::tools::tour::lessons::Wire;

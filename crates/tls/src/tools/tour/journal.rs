@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use crate::error::Result;
 use crate::runtime::message::MessageReader;
 use crate::runtime::socket::Socket;
+use crate::runtime::sync::lock;
 
 /// What the server has seen so far, over all its connections.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -126,7 +127,7 @@ impl Journal {
 
     /// Takes the lock even if a server thread died holding it.
     fn lock(&self) -> MutexGuard<'_, Seen> {
-        self.seen.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.seen)
     }
 }
 

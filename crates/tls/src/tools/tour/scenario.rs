@@ -25,8 +25,9 @@ use std::time::{Duration, Instant};
 
 use crate::error::Result;
 use crate::lesson11_real_tls13::certs::DEFAULT_CA_FILE;
-use crate::runtime::accept::ServerOptions;
+use crate::runtime::options::ServerOptions;
 use crate::runtime::socket::Socket;
+use crate::runtime::sync::lock;
 use crate::tools::annotate::Block;
 use crate::tools::eve::{self, EveOptions};
 use crate::tools::hexdump::Style;
@@ -247,14 +248,14 @@ struct Flag {
 
 impl Flag {
     fn raise(&self) {
-        *self.raised.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        *lock(&self.raised) = true;
         self.changed.notify_all();
     }
 
     /// Waits until raised, at most `limit`.
     fn wait(&self, limit: Duration) {
         let deadline = Instant::now() + limit;
-        let mut raised = self.raised.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut raised = lock(&self.raised);
         while !*raised {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
