@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use tls::Error;
 use tls::lesson07_key_exchange::Handshake;
-use tls::lesson11_real_tls13::client_hello::{self, put_extension};
-use tls::lesson11_real_tls13::codec::{Prefix, handshake_message, put_u16, put_vec};
+use tls::lesson11_real_tls13::client_hello;
+use tls::lesson11_real_tls13::codec::{Prefix, handshake_message, put_extension, put_u16, put_vec};
 use tls::lesson11_real_tls13::connection::Outgoing;
 use tls::lesson11_real_tls13::incoming::{HandshakeMessage, Incoming, Received};
 use tls::lesson11_real_tls13::key_schedule::{

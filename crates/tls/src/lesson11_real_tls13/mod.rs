@@ -37,7 +37,8 @@
 //!
 //! # The files
 //!
-//! - [`codec`]: a bounds-checked reader for TLS vectors; every length is checked.
+//! - [`codec`]: a bounds-checked reader for TLS vectors, their writers, and the
+//!   extension block every hello shares; every length is checked.
 //! - [`alert`]: alert descriptions and [`TlsError`], each failure with its alert.
 //! - [`record`]: the 5-byte record header, TLSInnerPlaintext, sealing and opening.
 //! - [`transcript`]: the running SHA-256 hash of the handshake messages.

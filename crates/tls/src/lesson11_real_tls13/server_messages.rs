@@ -19,8 +19,9 @@
 //! client is talking to) is hidden from Eve in TLS 1.3.
 
 use super::alert::TlsError;
-use super::client_hello::{extensions, put_extension};
-use super::codec::{Prefix, Reader, handshake_message, put_u16, put_vec};
+use super::codec::{
+    Prefix, Reader, extensions, handshake_message, put_extension, put_u16, put_vec,
+};
 use super::{
     CIPHER_SUITE, ED25519_SIGNATURE_LEN, GROUP_X25519, HASH_LEN, LEGACY_VERSION, RANDOM_LEN,
     SIGNATURE_ED25519, TLS13, X25519_KEY_LEN, extension, handshake_type,

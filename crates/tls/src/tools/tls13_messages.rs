@@ -13,8 +13,8 @@
 //! thirty suites).
 
 use crate::lesson11_real_tls13::alert::AlertDescription;
-use crate::lesson11_real_tls13::client_hello::{ClientHello, extensions};
-use crate::lesson11_real_tls13::codec::{HANDSHAKE_HEADER_LEN, Reader};
+use crate::lesson11_real_tls13::client_hello::ClientHello;
+use crate::lesson11_real_tls13::codec::{HANDSHAKE_HEADER_LEN, Reader, extensions};
 use crate::lesson11_real_tls13::server_messages::{
     HELLO_RETRY_REQUEST_RANDOM, parse_certificate, parse_key_update,
 };
