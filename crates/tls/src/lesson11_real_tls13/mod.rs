@@ -44,8 +44,9 @@
 //! - [`transcript`]: the running SHA-256 hash of the handshake messages.
 //! - [`key_schedule`]: RFC 8446 section 7: secrets, traffic keys, Finished keys.
 //! - [`client_hello`]: building and reading the ClientHello and its extensions.
-//! - [`server_messages`]: ServerHello, EncryptedExtensions, Certificate,
-//!   CertificateVerify, Finished, and the post-handshake messages.
+//! - [`server_hello`]: the ServerHello, parsed, then held against our offer.
+//! - [`server_messages`]: EncryptedExtensions, Certificate, CertificateVerify,
+//!   Finished, and the post-handshake messages.
 //! - [`incoming`]: records in: reassembly of handshake messages, key
 //!   changes on record boundaries, alerts, change_cipher_spec.
 //! - [`connection`]: records out, and the handshake's view of a connection.
@@ -71,6 +72,7 @@ pub mod key_schedule;
 pub mod keylog;
 pub mod record;
 pub mod server;
+pub mod server_hello;
 pub mod server_messages;
 pub mod transcript;
 

@@ -29,9 +29,10 @@ use super::client_hello::ClientHello;
 use super::connection::{Connection, Established};
 use super::key_schedule::{HandshakeSecrets, finished_verify_data, verify_finished};
 use super::keylog::KeyLog;
+use super::server_hello::encode_server_hello;
 use super::server_messages::{
     certificate_verify_content, encode_certificate, encode_certificate_verify,
-    encode_encrypted_extensions, encode_finished, encode_server_hello,
+    encode_encrypted_extensions, encode_finished,
 };
 use super::transcript::Transcript;
 use super::{RANDOM_LEN, handshake_type};

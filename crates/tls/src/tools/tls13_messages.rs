@@ -15,9 +15,8 @@
 use crate::lesson11_real_tls13::alert::AlertDescription;
 use crate::lesson11_real_tls13::client_hello::ClientHello;
 use crate::lesson11_real_tls13::codec::{HANDSHAKE_HEADER_LEN, Reader, extensions};
-use crate::lesson11_real_tls13::server_messages::{
-    HELLO_RETRY_REQUEST_RANDOM, parse_certificate, parse_key_update,
-};
+use crate::lesson11_real_tls13::server_hello::HELLO_RETRY_REQUEST_RANDOM;
+use crate::lesson11_real_tls13::server_messages::{parse_certificate, parse_key_update};
 use crate::lesson11_real_tls13::{
     CIPHER_SUITE, GROUP_X25519, LEGACY_VERSION, RANDOM_LEN, SIGNATURE_ED25519, TLS13, extension,
     handshake_type,
