@@ -21,7 +21,6 @@ use std::sync::Arc;
 
 use x25519_dalek::{EphemeralSecret, PublicKey};
 
-use super::alert::TlsError;
 use super::certs::{ServerVerifier, verify_signature};
 use super::client_hello;
 use super::connection::{Connection, Established};
@@ -33,6 +32,7 @@ use super::server_messages::{
     certificate_verify_content, encode_finished, parse_certificate, parse_certificate_verify,
     parse_encrypted_extensions,
 };
+use super::tls_error::TlsError;
 use super::transcript::Transcript;
 use super::{RANDOM_LEN, handshake_type};
 use crate::error::{Error, Result};

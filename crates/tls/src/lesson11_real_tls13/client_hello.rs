@@ -20,10 +20,10 @@
 //! configuration is in the offer; [`ClientHello::choose`] says exactly what
 //! is missing when it is not.
 
-use super::alert::TlsError;
 use super::codec::{
     Prefix, Reader, extensions, handshake_message, put_extension, put_u16, put_vec, u16_list,
 };
+use super::tls_error::TlsError;
 use super::{
     CIPHER_SUITE, GROUP_X25519, LEGACY_VERSION, MAX_SESSION_ID_LEN, RANDOM_LEN, SIGNATURE_ED25519,
     TLS13, X25519_KEY_LEN, extension, handshake_type,

@@ -25,7 +25,7 @@
 //! hello and EncryptedExtensions frames its extensions the same way
 //! (RFC 8446 4.2): what each message does with them is its own business.
 
-use super::alert::TlsError;
+use super::tls_error::TlsError;
 
 /// A cursor over peer bytes. Every read either succeeds or returns a
 /// decode error; none can read past the end.

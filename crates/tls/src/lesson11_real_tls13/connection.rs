@@ -13,12 +13,13 @@
 
 use std::io::{Read, Write};
 
-use super::alert::{AlertDescription, TlsError};
+use super::alert::AlertDescription;
 use super::incoming::{HandshakeMessage, Incoming, Received, out_of_order, unexpected};
 use super::key_schedule::Secret;
 use super::record::{
     self, ContentType, HEADER_LEN, INITIAL_RECORD_VERSION, MAX_PLAINTEXT_LEN, RecordKey,
 };
+use super::tls_error::TlsError;
 use super::{LEGACY_VERSION, RANDOM_LEN};
 use crate::error::{Error, Result};
 

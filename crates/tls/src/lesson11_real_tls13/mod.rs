@@ -39,7 +39,9 @@
 //!
 //! - [`codec`]: a bounds-checked reader for TLS vectors, their writers, and the
 //!   extension block every hello shares; every length is checked.
-//! - [`alert`]: alert descriptions and [`TlsError`], each failure with its alert.
+//! - [`alert`]: alerts, the two bytes a peer hangs up with: their one reader
+//!   and their names.
+//! - [`tls_error`]: [`TlsError`], each failure with the alert it sends.
 //! - [`record`]: the 5-byte record header, TLSInnerPlaintext, sealing and opening.
 //! - [`transcript`]: the running SHA-256 hash of the handshake messages.
 //! - [`key_schedule`]: RFC 8446 section 7: secrets, traffic keys, Finished keys.
@@ -74,9 +76,11 @@ pub mod record;
 pub mod server;
 pub mod server_hello;
 pub mod server_messages;
+pub mod tls_error;
 pub mod transcript;
 
-pub use alert::{AlertDescription, TlsError};
+pub use alert::AlertDescription;
+pub use tls_error::TlsError;
 
 /// `TLS_CHACHA20_POLY1305_SHA256` (RFC 8446 appendix B.4): the only cipher
 /// suite we speak. ChaCha20-Poly1305 protects records, SHA-256 drives HKDF

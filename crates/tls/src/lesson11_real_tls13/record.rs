@@ -37,8 +37,8 @@ use chacha20poly1305::aead::AeadInOut;
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce, Tag};
 
 use super::LEGACY_VERSION;
-use super::alert::TlsError;
 use super::key_schedule::{IV_LEN, Secret, TrafficKeys};
+use super::tls_error::TlsError;
 use crate::error::Result;
 
 /// Bytes in a record header: type, legacy_version, length.

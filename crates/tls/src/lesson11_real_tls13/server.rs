@@ -23,7 +23,6 @@ use std::sync::Arc;
 
 use x25519_dalek::{EphemeralSecret, PublicKey};
 
-use super::alert::TlsError;
 use super::certs::ServerIdentity;
 use super::client_hello::ClientHello;
 use super::connection::{Connection, Established};
@@ -34,6 +33,7 @@ use super::server_messages::{
     certificate_verify_content, encode_certificate, encode_certificate_verify,
     encode_encrypted_extensions, encode_finished,
 };
+use super::tls_error::TlsError;
 use super::transcript::Transcript;
 use super::{RANDOM_LEN, handshake_type};
 use crate::error::{Error, Result};

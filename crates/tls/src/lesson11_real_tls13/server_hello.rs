@@ -20,10 +20,10 @@
 //! version that is not TLS 1.3, a session id that is not ours. Parsing
 //! judges nothing, so a test can build any answer and read it back.
 
-use super::alert::TlsError;
 use super::codec::{
     Prefix, Reader, extensions, handshake_message, put_extension, put_u16, put_vec,
 };
+use super::tls_error::TlsError;
 use super::{
     CIPHER_SUITE, GROUP_X25519, LEGACY_VERSION, RANDOM_LEN, TLS13, X25519_KEY_LEN, extension,
     handshake_type,

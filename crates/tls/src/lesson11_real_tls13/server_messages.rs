@@ -18,8 +18,8 @@
 //! certificate (and so who the client is talking to) is hidden from Eve in
 //! TLS 1.3.
 
-use super::alert::TlsError;
 use super::codec::{Prefix, Reader, extensions, handshake_message, put_u16, put_vec};
+use super::tls_error::TlsError;
 use super::{ED25519_SIGNATURE_LEN, HASH_LEN, SIGNATURE_ED25519, extension, handshake_type};
 
 /// Our EncryptedExtensions: nothing to say, so an empty list.
