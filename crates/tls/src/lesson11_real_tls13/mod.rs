@@ -27,7 +27,7 @@
 //! | TLS 1.3 step                                    | idea, and the lesson that taught it |
 //! |-------------------------------------------------|-------------------------------------|
 //! | records with a length prefix (`record.rs`)      | framing a byte stream: lesson 2     |
-//! | record protection with ChaCha20-Poly1305        | AEAD: lesson 6                      |
+//! | record protection (`protection.rs`)             | AEAD: lesson 6                      |
 //! | nonce = IV XOR sequence number                  | counter nonces, replay refused: lesson 9 |
 //! | key_share with X25519                           | key exchange: lesson 7              |
 //! | the key schedule (HKDF-Extract / Expand-Label)  | key derivation, a key per direction: lesson 8 |
@@ -42,7 +42,10 @@
 //! - [`alert`]: alerts, the two bytes a peer hangs up with: their one reader
 //!   and their names.
 //! - [`tls_error`]: [`TlsError`], each failure with the alert it sends.
-//! - [`record`]: the 5-byte record header, TLSInnerPlaintext, sealing and opening.
+//! - [`record`]: framing (RFC 8446 5.1): the 5-byte header, its length
+//!   limits, reading a record off the stream.
+//! - [`protection`]: record protection (5.2): the nonce, sealing and opening
+//!   with ChaCha20-Poly1305, TLSInnerPlaintext's hidden type and padding.
 //! - [`transcript`]: the running SHA-256 hash of the handshake messages.
 //! - [`key_schedule`]: RFC 8446 section 7: secrets, traffic keys, Finished keys.
 //! - [`client_hello`]: building and reading the ClientHello and its extensions.
@@ -72,6 +75,7 @@ pub mod http;
 pub mod incoming;
 pub mod key_schedule;
 pub mod keylog;
+pub mod protection;
 pub mod record;
 pub mod server;
 pub mod server_hello;
