@@ -19,10 +19,12 @@
 //! replayed, dropped or reordered record fails authentication (lesson 9's
 //! counter mode, with the counter hidden).
 //!
-//! Framing, the header and its length limits, is `record.rs`'s job; by the
-//! time a fragment reaches [`RecordKey::open`] it is whole and no longer
-//! than 2^14 + 256 bytes. What is left to check here comes after the tag:
-//! the decrypted TLSInnerPlaintext may hold at most 2^14 + 1 bytes.
+//! Framing, the header and its length limits, is `record.rs`'s job: a
+//! fragment read off the wire reaches [`RecordKey::open`] whole and no
+//! longer than 2^14 + 256 bytes. Opening is safe at any length (a fragment
+//! too short for a tag is simply not authentic); the one limit left to
+//! check here comes after the tag: the decrypted TLSInnerPlaintext may hold
+//! at most 2^14 + 1 bytes.
 
 use chacha20poly1305::aead::AeadInOut;
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce, Tag};
