@@ -10,19 +10,19 @@
 //!
 //! When something goes wrong, TLS tells the peer why before hanging up: a
 //! fatal alert naming the problem. Each lesson 11 error knows which alert it
-//! deserves ([`TlsError::alert`], in `tls_error.rs`), so the handshake and
+//! deserves ([`TlsError::alert`](super::TlsError::alert), in
+//! `tls_error.rs`), so the handshake and
 //! the channel send it in one place. Coming the other way, [`Alert::parse`]
 //! is the one reader of an alert's two bytes: the connection reads the
 //! peer's alerts with it, and Eve names the alerts she sees with it.
 //!
 //! `close_notify` is different: it is the clean goodbye. A reader that sees
-//! the TCP connection end *without* it reports [`TlsError::Truncated`],
+//! the TCP connection end *without* it reports
+//! [`TlsError::Truncated`](super::TlsError::Truncated),
 //! because an attacker can cut a connection but cannot forge an encrypted
 //! `close_notify`.
 
 use std::fmt;
-
-use super::tls_error::TlsError;
 
 /// An alert's level byte for `close_notify` (RFC 8446 6.1 closure alerts are
 /// sent as warnings by every stack we test with).
@@ -135,19 +135,22 @@ pub struct Alert {
 }
 
 impl Alert {
-    /// Reads an alert record's content, which is exactly two bytes; any
-    /// other length is a `decode_error`.
+    /// Reads an alert record's content, which is exactly two bytes; `None`
+    /// for any other length, which the connection answers with a
+    /// `decode_error` and Eve reports as malformed. (It returns no
+    /// `TlsError` so that this file, which `tls_error.rs` builds on, does
+    /// not in turn depend on it.)
     ///
     /// The level is kept, but decides nothing: RFC 8446 6 treats every alert
     /// except close_notify and user_canceled as fatal, whatever its level
     /// says, so a reader goes by the description alone.
-    pub fn parse(content: &[u8]) -> Result<Alert, TlsError> {
+    pub fn parse(content: &[u8]) -> Option<Alert> {
         match content {
-            [level, description] => Ok(Alert {
+            [level, description] => Some(Alert {
                 level: *level,
                 description: AlertDescription(*description),
             }),
-            _ => Err(TlsError::Decode("alert")),
+            _ => None,
         }
     }
 
@@ -183,7 +186,7 @@ mod tests {
         assert_eq!(Alert::parse(&[1, 0]).unwrap().level_name(), "warning");
         assert_eq!(Alert::parse(&[7, 0]).unwrap().level_name(), "unknown level");
         for bad in [&[][..], &[2], &[2, 40, 0]] {
-            assert_eq!(Alert::parse(bad), Err(TlsError::Decode("alert")));
+            assert_eq!(Alert::parse(bad), None);
         }
     }
 }

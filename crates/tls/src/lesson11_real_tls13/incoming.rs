@@ -161,7 +161,7 @@ impl Incoming {
                 // A plaintext alert is how a peer aborts before it has our
                 // keys. It can only end the handshake, never close cleanly.
                 (Some(ContentType::Alert), _) if !self.established => {
-                    let alert = Alert::parse(&self.record)?;
+                    let alert = Alert::parse(&self.record).ok_or(TlsError::Decode("alert"))?;
                     return Err(TlsError::PeerAlert(alert.description).into());
                 }
                 (Some(ContentType::Handshake), None) => {
@@ -178,7 +178,10 @@ impl Incoming {
                         }
                         // The level is not consulted: RFC 8446 6 goes by the
                         // description (see `Alert::parse`).
-                        Some(ContentType::Alert) => match Alert::parse(content)?.description {
+                        Some(ContentType::Alert) => match Alert::parse(content)
+                            .ok_or(TlsError::Decode("alert"))?
+                            .description
+                        {
                             AlertDescription::CLOSE_NOTIFY if self.established => {
                                 return Ok(Received::CloseNotify);
                             }

@@ -39,13 +39,13 @@ pub(crate) fn ccs_field(fragment: &[u8]) -> Field {
 /// alert says.
 pub(crate) fn alert_note(content: &[u8]) -> String {
     match Alert::parse(content) {
-        Ok(alert) => format!(
+        Some(alert) => format!(
             "{} {} ({})",
             alert.level_name(),
             alert.description,
             alert.description.0
         ),
-        Err(_) => format!("a malformed alert ({} bytes, not 2)", content.len()),
+        None => format!("a malformed alert ({} bytes, not 2)", content.len()),
     }
 }
 
