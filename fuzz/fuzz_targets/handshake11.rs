@@ -14,9 +14,9 @@ use tls::lesson11_real_tls13::certs::ServerIdentity;
 use tls::lesson11_real_tls13::client_hello::ClientHello;
 use tls::lesson11_real_tls13::record::{ContentType, HEADER_LEN, Header};
 use tls::lesson11_real_tls13::server::{ServerConfig, handshake};
+use tls::lesson11_real_tls13::server_hello::ServerHello;
 use tls::lesson11_real_tls13::server_messages::{
-    ServerHello, parse_certificate, parse_certificate_verify, parse_encrypted_extensions,
-    parse_key_update,
+    parse_certificate, parse_certificate_verify, parse_encrypted_extensions, parse_key_update,
 };
 
 /// A fake socket: reads come from the fuzz input, writes are collected.
@@ -52,7 +52,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(hello) = ClientHello::parse(data) {
         let _ = hello.choose();
     }
-    let _ = ServerHello::parse(data);
+    if let Ok(hello) = ServerHello::parse(data) {
+        let _ = hello.accept(&[]);
+    }
     let _ = parse_encrypted_extensions(data);
     let _ = parse_certificate(data);
     let _ = parse_certificate_verify(data);

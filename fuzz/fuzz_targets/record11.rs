@@ -13,13 +13,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use tls::lesson11_real_tls13::MAX_HANDSHAKE_MESSAGE_LEN;
-use tls::lesson11_real_tls13::alert::TlsError;
 use tls::lesson11_real_tls13::codec::HANDSHAKE_HEADER_LEN;
 use tls::lesson11_real_tls13::incoming::{Incoming, Received};
 use tls::lesson11_real_tls13::key_schedule::Secret;
-use tls::lesson11_real_tls13::record::{
-    ContentType, MAX_PLAINTEXT_LEN, RecordKey, open_with_traffic_secret,
-};
+use tls::lesson11_real_tls13::protection::{RecordKey, open_with_traffic_secret};
+use tls::lesson11_real_tls13::record::{ContentType, MAX_PLAINTEXT_LEN};
+use tls::lesson11_real_tls13::tls_error::TlsError;
 
 const SECRET: [u8; 32] = [0x42; 32];
 

@@ -13,15 +13,16 @@ use std::path::{Path, PathBuf};
 
 use tls::Error;
 use tls::lesson07_key_exchange::Handshake;
-use tls::lesson11_real_tls13::client_hello::{self, put_extension};
-use tls::lesson11_real_tls13::codec::{Prefix, handshake_message, put_u16, put_vec};
+use tls::lesson11_real_tls13::client_hello;
+use tls::lesson11_real_tls13::codec::{Prefix, handshake_message, put_extension, put_u16, put_vec};
 use tls::lesson11_real_tls13::connection::Outgoing;
 use tls::lesson11_real_tls13::incoming::{HandshakeMessage, Incoming, Received};
 use tls::lesson11_real_tls13::key_schedule::{
     ApplicationSecrets, HandshakeSecrets, finished_verify_data,
 };
 use tls::lesson11_real_tls13::record::{self, ContentType};
-use tls::lesson11_real_tls13::server_messages::{ServerHello, encode_finished};
+use tls::lesson11_real_tls13::server_hello::ServerHello;
+use tls::lesson11_real_tls13::server_messages::encode_finished;
 use tls::lesson11_real_tls13::transcript::Transcript;
 use tls::lesson11_real_tls13::{
     AlertDescription, CIPHER_SUITE, GROUP_X25519, LEGACY_VERSION, SIGNATURE_ED25519, TLS13,
@@ -217,9 +218,11 @@ impl RawClient {
             .unwrap();
         let mut incoming = Incoming::new();
         let message = next_message(&mut incoming, &mut stream);
-        let server_hello = ServerHello::parse(message.body()).expect("a good ServerHello");
+        let server_public = ServerHello::parse(message.body())
+            .and_then(|hello| hello.accept(&[]))
+            .expect("a good ServerHello");
         transcript.add(&message.bytes);
-        let shared = ours.finish(&server_hello.x25519_public).unwrap();
+        let shared = ours.finish(&server_public).unwrap();
         let secrets = HandshakeSecrets::derive(shared.as_bytes(), &transcript.current());
         incoming.set_key(&secrets.server).unwrap();
         // {EncryptedExtensions} {Certificate} {CertificateVerify} {Finished}

@@ -26,7 +26,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
-use super::alert::TlsError;
+use super::tls_error::TlsError;
 use super::{ED25519_SIGNATURE_LEN, MAX_HANDSHAKE_MESSAGE_LEN};
 use crate::error::Result;
 

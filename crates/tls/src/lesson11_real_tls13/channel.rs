@@ -24,7 +24,7 @@
 use std::io::{BufReader, Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::alert::{AlertDescription, TlsError};
+use super::alert::AlertDescription;
 use super::client::{self, ClientConfig};
 use super::connection::{Established, Outgoing};
 use super::handshake_type;
@@ -33,6 +33,7 @@ use super::key_schedule::{Secret, next_traffic_secret};
 use super::record::{ContentType, MAX_PLAINTEXT_LEN};
 use super::server::{self, ServerConfig};
 use super::server_messages::{encode_key_update, parse_key_update};
+use super::tls_error::TlsError;
 use crate::error::{Error, Result};
 use crate::lesson08_key_split::Role;
 use crate::runtime::message::{MessageReader, MessageWriter};

@@ -21,17 +21,18 @@ use std::sync::Arc;
 
 use x25519_dalek::{EphemeralSecret, PublicKey};
 
-use super::alert::TlsError;
 use super::certs::{ServerVerifier, verify_signature};
 use super::client_hello;
 use super::connection::{Connection, Established};
 use super::incoming::out_of_order;
 use super::key_schedule::{HandshakeSecrets, finished_verify_data, verify_finished};
 use super::keylog::KeyLog;
+use super::server_hello::ServerHello;
 use super::server_messages::{
-    ServerHello, certificate_verify_content, encode_finished, parse_certificate,
-    parse_certificate_verify, parse_encrypted_extensions,
+    certificate_verify_content, encode_finished, parse_certificate, parse_certificate_verify,
+    parse_encrypted_extensions,
 };
+use super::tls_error::TlsError;
 use super::transcript::Transcript;
 use super::{RANDOM_LEN, handshake_type};
 use crate::error::{Error, Result};
@@ -72,18 +73,16 @@ fn run<S: Read + Write>(c: &mut Connection<'_, S>, config: &ClientConfig) -> Res
     // From here the server may send a legacy change_cipher_spec; drop it.
     c.incoming.allow_compatibility_ccs();
 
-    // <- ServerHello (4.1.3): the server's choice and its X25519 share.
+    // <- ServerHello (4.1.3): the server's choice and its X25519 share,
+    //    parsed, then held against our offer: our suite, our group, TLS 1.3,
+    //    and the empty session id we sent, echoed.
     let message = c.expect(handshake_type::SERVER_HELLO)?;
-    let server_hello = ServerHello::parse(message.body())?;
-    // We sent an empty session id, so the echo must be empty too.
-    if !server_hello.session_id.is_empty() {
-        return Err(TlsError::IllegalParameter("session id echo does not match").into());
-    }
+    let server_public = ServerHello::parse(message.body())?.accept(&[])?;
     transcript.add(&message.bytes);
 
     // Both sides now compute the same X25519 secret (lesson 7); an all-zero
     // one means the server sent a low-order point.
-    let shared = ours.diffie_hellman(&PublicKey::from(server_hello.x25519_public));
+    let shared = ours.diffie_hellman(&PublicKey::from(server_public));
     if !shared.was_contributory() {
         return Err(TlsError::BadKeyShare.into());
     }

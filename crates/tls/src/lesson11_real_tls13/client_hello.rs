@@ -20,8 +20,10 @@
 //! configuration is in the offer; [`ClientHello::choose`] says exactly what
 //! is missing when it is not.
 
-use super::alert::TlsError;
-use super::codec::{Prefix, Reader, handshake_message, put_u16, put_vec};
+use super::codec::{
+    Prefix, Reader, extensions, handshake_message, put_extension, put_u16, put_vec, u16_list,
+};
+use super::tls_error::TlsError;
 use super::{
     CIPHER_SUITE, GROUP_X25519, LEGACY_VERSION, MAX_SESSION_ID_LEN, RANDOM_LEN, SIGNATURE_ED25519,
     TLS13, X25519_KEY_LEN, extension, handshake_type,
@@ -209,37 +211,6 @@ pub fn encode(
     })
 }
 
-/// Appends one extension: its type, then its data with a u16 length.
-pub fn put_extension(out: &mut Vec<u8>, extension_type: u16, data: impl FnOnce(&mut Vec<u8>)) {
-    put_u16(out, extension_type);
-    put_vec(out, Prefix::U16, data);
-}
-
-/// Splits an extension block into (type, data) pairs, refusing a type that
-/// appears twice (RFC 8446 4.2).
-pub fn extensions<'a>(mut r: Reader<'a>) -> Result<Vec<(u16, &'a [u8])>, TlsError> {
-    let mut found: Vec<(u16, &'a [u8])> = Vec::new();
-    while !r.is_empty() {
-        let extension_type = r.u16()?;
-        let data = r.vec_u16()?.rest();
-        if found.iter().any(|(t, _)| *t == extension_type) {
-            return Err(TlsError::IllegalParameter("an extension appears twice"));
-        }
-        found.push((extension_type, data));
-    }
-    Ok(found)
-}
-
-/// A vector of u16 values (suites, groups, schemes, versions).
-pub fn u16_list(mut r: Reader<'_>) -> Result<Vec<u16>, TlsError> {
-    let mut values = Vec::new();
-    // An odd byte count leaves one byte over, which `u16` refuses.
-    while !r.is_empty() {
-        values.push(r.u16()?);
-    }
-    Ok(values)
-}
-
 /// client_shares: KeyShareEntry { group (u16), key_exchange <1..2^16-1> }.
 fn key_shares(mut r: Reader<'_>) -> Result<Vec<(u16, Vec<u8>)>, TlsError> {
     let mut shares = Vec::new();
@@ -321,17 +292,6 @@ mod tests {
             let outcome = ClientHello::parse(&body[..cut]).and_then(|hello| hello.choose());
             assert!(outcome.is_err(), "cut at {cut}");
         }
-    }
-
-    #[test]
-    fn duplicate_extensions_are_refused() {
-        let mut r = Vec::new();
-        put_extension(&mut r, 99, |_| {});
-        put_extension(&mut r, 99, |_| {});
-        assert!(matches!(
-            extensions(Reader::new(&r, "t")),
-            Err(TlsError::IllegalParameter(_))
-        ));
     }
 
     #[test]

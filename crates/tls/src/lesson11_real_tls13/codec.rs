@@ -6,6 +6,9 @@
 //! opaque x<0..2^8-1>            u8 length  || that many bytes
 //! opaque x<0..2^16-1>           u16 length || that many bytes
 //! opaque x<0..2^24-1>           u24 length || that many bytes
+//!
+//! Extension                     extension_type (u16) || extension_data <0..2^16-1>
+//! Extension extensions<..>      a u16-prefixed run of those, no type twice
 //! ```
 //!
 //! Everything a TLS message holds is one of those, nested: a ClientHello
@@ -17,8 +20,12 @@
 //! indexes or panics: each read checks that the bytes are there, and a
 //! shortfall becomes [`TlsError::Decode`] naming the message being read,
 //! which the connection turns into a `decode_error` alert.
+//!
+//! The extension block is here too, not in a message's file, because every
+//! hello and EncryptedExtensions frames its extensions the same way
+//! (RFC 8446 4.2): what each message does with them is its own business.
 
-use super::alert::TlsError;
+use super::tls_error::TlsError;
 
 /// A cursor over peer bytes. Every read either succeeds or returns a
 /// decode error; none can read past the end.
@@ -177,6 +184,37 @@ pub fn put_vec(out: &mut Vec<u8>, prefix: Prefix, body: impl FnOnce(&mut Vec<u8>
     out[start..start + width].copy_from_slice(&len_bytes[4 - width..]);
 }
 
+/// Appends one extension: its type, then its data with a u16 length.
+pub fn put_extension(out: &mut Vec<u8>, extension_type: u16, data: impl FnOnce(&mut Vec<u8>)) {
+    put_u16(out, extension_type);
+    put_vec(out, Prefix::U16, data);
+}
+
+/// Splits an extension block into (type, data) pairs, refusing a type that
+/// appears twice (RFC 8446 4.2).
+pub fn extensions<'a>(mut r: Reader<'a>) -> Result<Vec<(u16, &'a [u8])>, TlsError> {
+    let mut found: Vec<(u16, &'a [u8])> = Vec::new();
+    while !r.is_empty() {
+        let extension_type = r.u16()?;
+        let data = r.vec_u16()?.rest();
+        if found.iter().any(|(t, _)| *t == extension_type) {
+            return Err(TlsError::IllegalParameter("an extension appears twice"));
+        }
+        found.push((extension_type, data));
+    }
+    Ok(found)
+}
+
+/// A vector of u16 values (suites, groups, schemes, versions).
+pub fn u16_list(mut r: Reader<'_>) -> Result<Vec<u16>, TlsError> {
+    let mut values = Vec::new();
+    // An odd byte count leaves one byte over, which `u16` refuses.
+    while !r.is_empty() {
+        values.push(r.u16()?);
+    }
+    Ok(values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,5 +293,16 @@ mod tests {
         put_vec(&mut Vec::new(), Prefix::U8, |v| {
             v.extend_from_slice(&[0; 256])
         });
+    }
+
+    #[test]
+    fn duplicate_extensions_are_refused() {
+        let mut r = Vec::new();
+        put_extension(&mut r, 99, |_| {});
+        put_extension(&mut r, 99, |_| {});
+        assert!(matches!(
+            extensions(Reader::new(&r, "t")),
+            Err(TlsError::IllegalParameter(_))
+        ));
     }
 }

@@ -13,12 +13,12 @@
 
 use std::io::{Read, Write};
 
-use super::alert::{AlertDescription, TlsError};
+use super::alert::AlertDescription;
 use super::incoming::{HandshakeMessage, Incoming, Received, out_of_order, unexpected};
 use super::key_schedule::Secret;
-use super::record::{
-    self, ContentType, HEADER_LEN, INITIAL_RECORD_VERSION, MAX_PLAINTEXT_LEN, RecordKey,
-};
+use super::protection::{RecordKey, TAG_LEN};
+use super::record::{self, ContentType, HEADER_LEN, INITIAL_RECORD_VERSION, MAX_PLAINTEXT_LEN};
+use super::tls_error::TlsError;
 use super::{LEGACY_VERSION, RANDOM_LEN};
 use crate::error::{Error, Result};
 
@@ -210,7 +210,7 @@ impl<'s, S: Read + Write> Connection<'s, S> {
 
 /// How many bytes one encrypted record adds around its content: the
 /// header, the inner type byte and the tag. Used by tests and the tools.
-pub const RECORD_OVERHEAD: usize = HEADER_LEN + 1 + record::TAG_LEN;
+pub const RECORD_OVERHEAD: usize = HEADER_LEN + 1 + TAG_LEN;
 
 #[cfg(test)]
 mod tests {

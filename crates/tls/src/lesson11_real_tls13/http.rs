@@ -17,7 +17,7 @@
 //! connection is closed. This is just enough HTTP for curl; request bodies
 //! are not read.
 
-use super::alert::TlsError;
+use super::tls_error::TlsError;
 use crate::error::Result;
 use crate::runtime::message::{MessageReader, MessageWriter};
 

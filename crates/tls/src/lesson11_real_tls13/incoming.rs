@@ -22,10 +22,12 @@
 
 use std::io::Read;
 
-use super::alert::{AlertDescription, TlsError};
+use super::alert::{Alert, AlertDescription};
 use super::codec::{HANDSHAKE_HEADER_LEN, Reader};
 use super::key_schedule::Secret;
-use super::record::{self, ContentType, RecordKey};
+use super::protection::RecordKey;
+use super::record::{self, ContentType};
+use super::tls_error::TlsError;
 use super::{MAX_HANDSHAKE_MESSAGE_LEN, handshake_type};
 use crate::error::{Error, Result};
 
@@ -159,8 +161,8 @@ impl Incoming {
                 // A plaintext alert is how a peer aborts before it has our
                 // keys. It can only end the handshake, never close cleanly.
                 (Some(ContentType::Alert), _) if !self.established => {
-                    let alert = parse_alert(&self.record)?;
-                    return Err(TlsError::PeerAlert(alert).into());
+                    let alert = Alert::parse(&self.record).ok_or(TlsError::Decode("alert"))?;
+                    return Err(TlsError::PeerAlert(alert.description).into());
                 }
                 (Some(ContentType::Handshake), None) => {
                     if self.record.is_empty() {
@@ -174,7 +176,12 @@ impl Incoming {
                         Some(ContentType::Handshake) if !content.is_empty() => {
                             self.handshake.extend_from_slice(content);
                         }
-                        Some(ContentType::Alert) => match parse_alert(content)? {
+                        // The level is not consulted: RFC 8446 6 goes by the
+                        // description (see `Alert::parse`).
+                        Some(ContentType::Alert) => match Alert::parse(content)
+                            .ok_or(TlsError::Decode("alert"))?
+                            .description
+                        {
                             AlertDescription::CLOSE_NOTIFY if self.established => {
                                 return Ok(Received::CloseNotify);
                             }
@@ -228,16 +235,6 @@ impl Incoming {
             handshake_type,
             bytes,
         }))
-    }
-}
-
-/// The description of an alert record's two bytes (level, description).
-/// The level is ignored: RFC 8446 6 treats every alert but close_notify and
-/// user_canceled as fatal, whatever it says.
-fn parse_alert(content: &[u8]) -> std::result::Result<AlertDescription, TlsError> {
-    match content {
-        [_level, description] => Ok(AlertDescription(*description)),
-        _ => Err(TlsError::Decode("alert")),
     }
 }
 

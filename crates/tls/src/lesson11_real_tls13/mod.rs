@@ -27,7 +27,7 @@
 //! | TLS 1.3 step                                    | idea, and the lesson that taught it |
 //! |-------------------------------------------------|-------------------------------------|
 //! | records with a length prefix (`record.rs`)      | framing a byte stream: lesson 2     |
-//! | record protection with ChaCha20-Poly1305        | AEAD: lesson 6                      |
+//! | record protection (`protection.rs`)             | AEAD: lesson 6                      |
 //! | nonce = IV XOR sequence number                  | counter nonces, replay refused: lesson 9 |
 //! | key_share with X25519                           | key exchange: lesson 7              |
 //! | the key schedule (HKDF-Extract / Expand-Label)  | key derivation, a key per direction: lesson 8 |
@@ -37,14 +37,21 @@
 //!
 //! # The files
 //!
-//! - [`codec`]: a bounds-checked reader for TLS vectors; every length is checked.
-//! - [`alert`]: alert descriptions and [`TlsError`], each failure with its alert.
-//! - [`record`]: the 5-byte record header, TLSInnerPlaintext, sealing and opening.
+//! - [`codec`]: a bounds-checked reader for TLS vectors, their writers, and the
+//!   extension block every hello shares; every length is checked.
+//! - [`alert`]: alerts, the two bytes a peer hangs up with: their one reader
+//!   and their names.
+//! - [`tls_error`]: [`TlsError`], each failure with the alert it sends.
+//! - [`record`]: framing (RFC 8446 5.1): the 5-byte header, its length
+//!   limits, reading a record off the stream.
+//! - [`protection`]: record protection (5.2): the nonce, sealing and opening
+//!   with ChaCha20-Poly1305, TLSInnerPlaintext's hidden type and padding.
 //! - [`transcript`]: the running SHA-256 hash of the handshake messages.
 //! - [`key_schedule`]: RFC 8446 section 7: secrets, traffic keys, Finished keys.
 //! - [`client_hello`]: building and reading the ClientHello and its extensions.
-//! - [`server_messages`]: ServerHello, EncryptedExtensions, Certificate,
-//!   CertificateVerify, Finished, and the post-handshake messages.
+//! - [`server_hello`]: the ServerHello, parsed, then held against our offer.
+//! - [`server_messages`]: EncryptedExtensions, Certificate, CertificateVerify,
+//!   Finished, and the post-handshake messages.
 //! - [`incoming`]: records in: reassembly of handshake messages, key
 //!   changes on record boundaries, alerts, change_cipher_spec.
 //! - [`connection`]: records out, and the handshake's view of a connection.
@@ -68,12 +75,16 @@ pub mod http;
 pub mod incoming;
 pub mod key_schedule;
 pub mod keylog;
+pub mod protection;
 pub mod record;
 pub mod server;
+pub mod server_hello;
 pub mod server_messages;
+pub mod tls_error;
 pub mod transcript;
 
-pub use alert::{AlertDescription, TlsError};
+pub use alert::AlertDescription;
+pub use tls_error::TlsError;
 
 /// `TLS_CHACHA20_POLY1305_SHA256` (RFC 8446 appendix B.4): the only cipher
 /// suite we speak. ChaCha20-Poly1305 protects records, SHA-256 drives HKDF

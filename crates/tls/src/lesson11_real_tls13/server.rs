@@ -23,16 +23,17 @@ use std::sync::Arc;
 
 use x25519_dalek::{EphemeralSecret, PublicKey};
 
-use super::alert::TlsError;
 use super::certs::ServerIdentity;
 use super::client_hello::ClientHello;
 use super::connection::{Connection, Established};
 use super::key_schedule::{HandshakeSecrets, finished_verify_data, verify_finished};
 use super::keylog::KeyLog;
+use super::server_hello::encode_server_hello;
 use super::server_messages::{
     certificate_verify_content, encode_certificate, encode_certificate_verify,
-    encode_encrypted_extensions, encode_finished, encode_server_hello,
+    encode_encrypted_extensions, encode_finished,
 };
+use super::tls_error::TlsError;
 use super::transcript::Transcript;
 use super::{RANDOM_LEN, handshake_type};
 use crate::error::{Error, Result};

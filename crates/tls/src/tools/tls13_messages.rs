@@ -12,12 +12,11 @@
 //! so the one lesson 11 speaks stands out in a long offer (curl's lists
 //! thirty suites).
 
-use crate::lesson11_real_tls13::alert::AlertDescription;
-use crate::lesson11_real_tls13::client_hello::{ClientHello, extensions};
-use crate::lesson11_real_tls13::codec::{HANDSHAKE_HEADER_LEN, Reader};
-use crate::lesson11_real_tls13::server_messages::{
-    HELLO_RETRY_REQUEST_RANDOM, parse_certificate, parse_key_update,
-};
+use crate::lesson11_real_tls13::alert::Alert;
+use crate::lesson11_real_tls13::client_hello::ClientHello;
+use crate::lesson11_real_tls13::codec::{HANDSHAKE_HEADER_LEN, Reader, extensions};
+use crate::lesson11_real_tls13::server_hello::HELLO_RETRY_REQUEST_RANDOM;
+use crate::lesson11_real_tls13::server_messages::{parse_certificate, parse_key_update};
 use crate::lesson11_real_tls13::{
     CIPHER_SUITE, GROUP_X25519, LEGACY_VERSION, RANDOM_LEN, SIGNATURE_ED25519, TLS13, extension,
     handshake_type,
@@ -35,19 +34,18 @@ pub(crate) fn ccs_field(fragment: &[u8]) -> Field {
     Field::new("ccs", Kind::Plaintext, fragment).with_note(note)
 }
 
-/// `fatal handshake_failure (40)`.
+/// An alert in words, `fatal handshake_failure (40)`, read by the lesson's
+/// own parser so that Eve and the connection never disagree about what an
+/// alert says.
 pub(crate) fn alert_note(content: &[u8]) -> String {
-    match content {
-        [level, description] => {
-            let level = match level {
-                1 => "warning",
-                2 => "fatal",
-                _ => "unknown level",
-            };
-            let description = AlertDescription(*description);
-            format!("{level} {description} ({})", description.0)
-        }
-        _ => format!("a malformed alert ({} bytes, not 2)", content.len()),
+    match Alert::parse(content) {
+        Some(alert) => format!(
+            "{} {} ({})",
+            alert.level_name(),
+            alert.description,
+            alert.description.0
+        ),
+        None => format!("a malformed alert ({} bytes, not 2)", content.len()),
     }
 }
 

@@ -30,7 +30,8 @@ use crate::error::Result;
 use crate::lesson11_real_tls13::certs::{DEFAULT_SERVER_NAME, ServerIdentity, ServerVerifier};
 use crate::lesson11_real_tls13::channel;
 use crate::lesson11_real_tls13::client::ClientConfig;
-use crate::lesson11_real_tls13::record::{ContentType, HEADER_LEN, TAG_LEN};
+use crate::lesson11_real_tls13::protection::TAG_LEN;
+use crate::lesson11_real_tls13::record::{ContentType, HEADER_LEN};
 use crate::lesson11_real_tls13::server::ServerConfig;
 use crate::runtime::socket::Socket;
 use crate::tools::mallory::MalloryOptions;
@@ -192,7 +193,7 @@ mod tests {
     fn a_flip_fails_the_tag() {
         use crate::lesson11_real_tls13::TlsError;
         use crate::lesson11_real_tls13::key_schedule::Secret;
-        use crate::lesson11_real_tls13::record::{RecordKey, open_with_traffic_secret};
+        use crate::lesson11_real_tls13::protection::{RecordKey, open_with_traffic_secret};
         use crate::tools::mallory::tests::options;
         use crate::tools::mallory::{Attack, DEFAULT_OFFSET};
         use crate::tools::tap::Lesson;

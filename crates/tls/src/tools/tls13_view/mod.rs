@@ -38,9 +38,8 @@ use std::path::PathBuf;
 
 use crate::lesson11_real_tls13::key_schedule::Secret;
 use crate::lesson11_real_tls13::keylog::{self, LoggedSecrets};
-use crate::lesson11_real_tls13::record::{
-    ContentType, HEADER_LEN, Header, INITIAL_RECORD_VERSION, TAG_LEN, open_with_traffic_secret,
-};
+use crate::lesson11_real_tls13::protection::{TAG_LEN, open_with_traffic_secret};
+use crate::lesson11_real_tls13::record::{ContentType, HEADER_LEN, Header, INITIAL_RECORD_VERSION};
 use crate::lesson11_real_tls13::{LEGACY_VERSION, RANDOM_LEN};
 use crate::tools::annotate::{Annotated, Block, Decryption, Field, Heading, Kind, UnitKind};
 use crate::tools::hexdump::{TEXT_LIMIT, quoted};
@@ -281,7 +280,8 @@ mod tests {
     use crate::lesson11_real_tls13::client_hello;
     use crate::lesson11_real_tls13::handshake_type;
     use crate::lesson11_real_tls13::key_schedule::next_traffic_secret;
-    use crate::lesson11_real_tls13::record::{self, RecordKey};
+    use crate::lesson11_real_tls13::protection::RecordKey;
+    use crate::lesson11_real_tls13::record;
     use crate::lesson11_real_tls13::server_messages::{encode_finished, encode_key_update};
     use crate::tools::hexdump::{Style, render};
 
