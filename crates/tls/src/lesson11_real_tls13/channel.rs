@@ -22,7 +22,7 @@
 //! key schedule: `secret_N+1 = HKDF-Expand-Label(secret_N, "traffic upd", "", 32)`.
 
 use std::io::{BufReader, Read, Write};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use super::alert::AlertDescription;
 use super::client::{self, ClientConfig};
@@ -38,6 +38,9 @@ use crate::error::{Error, Result};
 use crate::lesson08_key_split::Role;
 use crate::runtime::message::{MessageReader, MessageWriter};
 use crate::runtime::socket::Socket;
+// The sending lock is taken even if a thread died holding it: the state
+// behind it is still usable (at worst the connection is already broken).
+use crate::runtime::sync::lock;
 
 /// The reading half over a TCP connection.
 pub type SocketTlsReader = TlsReader<BufReader<Socket>, Socket>;
@@ -137,12 +140,6 @@ impl<W: Write> Sender<W> {
     fn alert(&mut self, alert: AlertDescription) -> Result<()> {
         self.outgoing.send_alert(&mut self.stream, alert)
     }
-}
-
-/// Takes the sending lock even if a thread died holding it: the state
-/// behind it is still usable (at worst the connection is already broken).
-fn lock<W>(sender: &Mutex<Sender<W>>) -> MutexGuard<'_, Sender<W>> {
-    sender.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Sends application data with our application traffic key. A clone

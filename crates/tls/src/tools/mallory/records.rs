@@ -12,10 +12,10 @@
 
 use std::net::{Shutdown, TcpStream};
 use std::sync::Mutex;
-use std::sync::PoisonError;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::Result;
+use crate::runtime::sync::lock;
 use crate::tools::hexdump::TEXT_LIMIT;
 use crate::tools::hexdump::{hex_spaced, quoted};
 use crate::tools::mallory::tls13::{self, ClientRecords};
@@ -32,7 +32,7 @@ pub(super) fn tamper(pair: &Pair, lesson: Lesson, options: &MalloryOptions) -> R
     let to_client = Mutex::new(&pair.client);
     let send_to_client = |bytes: &[u8]| -> Result<()> {
         use std::io::Write as _;
-        let mut client = to_client.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut client = lock(&to_client);
         client.write_all(bytes)?;
         Ok(())
     };
