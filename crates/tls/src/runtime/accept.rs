@@ -17,14 +17,13 @@
 //! that each connect and wait still fill every slot for a while).
 
 use std::net::{Shutdown, TcpListener};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::runtime::budget;
 use crate::runtime::chat::{Clients, forget_client, push_stdin_lines};
+use crate::runtime::gate::{Gate, accept_each};
 use crate::runtime::limits;
 use crate::runtime::message::{MessageReader, MessageWriter};
 use crate::runtime::options::{ServerOptions, say};
@@ -76,7 +75,6 @@ where
     }
     options.max_connections = max;
     let setup = Arc::new(setup);
-    let active = Arc::new(AtomicUsize::new(0));
     let watchdog = match Watchdog::start() {
         Ok(watchdog) => watchdog,
         Err(e) => {
@@ -89,40 +87,26 @@ where
         let (clients, options) = (Arc::clone(&clients), options.clone());
         thread::spawn(move || push_stdin_lines(&clients, &options));
     }
-    for stream in listener.incoming() {
-        let stream = match stream {
-            Ok(stream) => stream,
-            Err(e) => {
-                // Usually "too many open files": back off instead of spinning.
-                status!("accept failed: {e}");
-                thread::sleep(Duration::from_millis(100));
-                continue;
-            }
-        };
-        let peer = match stream.peer_addr() {
-            Ok(peer) => peer,
-            Err(_) => continue, // already gone
-        };
-        // Count ourselves in; turn the client away if that makes too many.
-        // The accept loop itself never waits on a client, so a flood cannot
+    let gate = Gate::new(options.max_connections);
+    accept_each(&listener, "", |stream, peer| {
+        // Count the client in; turn it away if that makes too many. The
+        // accept loop itself never waits on a client, so a flood cannot
         // stop it from accepting (and refusing) the next connection.
-        if active.fetch_add(1, Ordering::SeqCst) >= options.max_connections {
-            active.fetch_sub(1, Ordering::SeqCst);
+        let Some(slot) = gate.enter() else {
             status!(
                 "{peer}: refused: already serving {} clients (--max-connections)",
-                options.max_connections
+                gate.max()
             );
             let _ = stream.shutdown(Shutdown::Both);
-            continue; // dropping `stream` closes it
-        }
-        let guard = ActiveGuard(Arc::clone(&active));
+            return; // dropping `stream` closes it
+        };
         let (setup, options, clients) = (Arc::clone(&setup), options.clone(), Arc::clone(&clients));
         let watchdog = Arc::clone(&watchdog);
         let spawned = thread::Builder::new()
             .name(format!("client {peer}"))
             .stack_size(CLIENT_THREAD_STACK)
             .spawn(move || {
-                let _guard = guard;
+                let _slot = slot;
                 let socket = Socket::new(stream);
                 match handle_client(socket, peer, &options, &*setup, &clients, &watchdog) {
                     Ok(()) => say(&options, format_args!("{peer}: client disconnected")),
@@ -133,14 +117,5 @@ where
         if let Err(e) = spawned {
             status!("{peer}: refused: cannot start a thread: {e}");
         }
-    }
-}
-
-/// Gives a client's slot back when its thread ends, however it ends.
-struct ActiveGuard(Arc<AtomicUsize>);
-
-impl Drop for ActiveGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
+    });
 }

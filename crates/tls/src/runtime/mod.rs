@@ -10,6 +10,8 @@
 //!   one helper that cuts a long message into records.
 //! - [`server`]: the echo loop for one client (read, print, send back).
 //! - [`accept`]: the accept loop around it: limits and refusals.
+//! - [`gate`]: the front door the servers and the proxies share: accept,
+//!   count each connection in, refuse past the maximum.
 //! - [`options`]: the server's limits and modes, and the words naming them.
 //! - [`chat`]: `--chat`, each line typed on the server's stdin to every
 //!   client.
@@ -28,6 +30,7 @@ pub mod budget;
 pub mod chat;
 pub mod cli;
 pub mod client;
+pub mod gate;
 pub mod limits;
 pub mod message;
 pub mod options;
