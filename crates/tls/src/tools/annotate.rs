@@ -186,16 +186,18 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn block(bytes: &[u8], fields: Vec<Field>) -> Block {
+    /// `fields` over `bytes`, under the heading `#1 client -> server  h`
+    /// (the renderers' tests use it too).
+    pub(crate) fn block(bytes: &[u8], fields: Vec<Field>) -> Block {
         let heading = Heading {
             connection: 1,
             direction: Direction::ClientToServer,
-            lesson: Some(Lesson::Records),
+            lesson: None,
             unit: UnitKind::Record { number: 1 },
-            text: "record #1".into(),
+            text: "h".into(),
         };
         Block::new(heading, Annotated::new(bytes.to_vec(), fields))
     }

@@ -229,20 +229,7 @@ pub fn quoted(bytes: &[u8], limit: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tools::annotate::UnitKind;
-    use crate::tools::tap::Direction;
-
-    /// `fields` over `bytes`, under the heading `#1 client -> server  h`.
-    fn block(bytes: &[u8], fields: Vec<Field>) -> Block {
-        let heading = Heading {
-            connection: 1,
-            direction: Direction::ClientToServer,
-            lesson: None,
-            unit: UnitKind::Record { number: 1 },
-            text: "h".into(),
-        };
-        Block::new(heading, Annotated::new(bytes.to_vec(), fields))
-    }
+    use crate::tools::annotate::tests::block;
 
     #[test]
     fn fields_get_names_offsets_hex_and_ascii() {
