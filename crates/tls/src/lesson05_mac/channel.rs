@@ -24,11 +24,12 @@
 use std::io::{Read, Write};
 
 use crate::error::{Error, Result};
-use crate::lesson02_records::{RecordReader, RecordWriter};
+use crate::lesson02_records::{self, RecordReader, RecordWriter, SocketReader};
 use crate::lesson05_mac::record::{self, RecordKeys};
-use crate::lesson05_mac::{MAX_PLAINTEXT_LEN, SeqCheck};
+use crate::lesson05_mac::{ENC_KEY, MAC_KEY, MAX_PLAINTEXT_LEN, SeqCheck};
 use crate::runtime::budget::KEEP_BYTES;
 use crate::runtime::message::{MessageReader, MessageWriter, write_in_records};
+use crate::runtime::socket::Socket;
 
 /// The sending half: number, seal, frame, send.
 pub struct MacWriter<W> {
@@ -151,11 +152,24 @@ impl<R: Read + Send> MessageReader for MacReader<R> {
     }
 }
 
+/// Wraps the connection for lesson 5: lesson 2 records carrying
+/// `seq || nonce || ciphertext || mac` under [`ENC_KEY`] and [`MAC_KEY`].
+/// The client always passes [`SeqCheck::Required`].
+pub fn open(socket: Socket, seq_check: SeqCheck) -> (MacReader<SocketReader>, MacWriter<Socket>) {
+    let (records_in, records_out) = lesson02_records::open(socket);
+    // One pair of keys for both directions: the weakness lesson 8 fixes.
+    let keys = RecordKeys::new(ENC_KEY, MAC_KEY);
+    (
+        MacReader::new(records_in, keys.clone(), seq_check),
+        MacWriter::new(records_out, keys),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::lesson02_records::PREFIX_LEN;
-    use crate::lesson05_mac::{ENC_KEY, MAC_KEY, MIN_PAYLOAD_LEN, SEQ_LEN};
+    use crate::lesson05_mac::{MIN_PAYLOAD_LEN, SEQ_LEN};
 
     fn keys() -> RecordKeys {
         RecordKeys::new(ENC_KEY, MAC_KEY)

@@ -39,7 +39,8 @@
 //!
 //! - [`record`]: one payload: seal (encrypt, then MAC) and verify-then-open.
 //! - [`channel`]: [`channel::MacReader`] and [`channel::MacWriter`], which
-//!   count sequence numbers, one direction each, on top of lesson 2 records.
+//!   count sequence numbers, one direction each, on top of lesson 2 records,
+//!   and [`open`], which puts the two on a connection.
 //!
 //! # ⚠️ Still not a secure channel
 //!
@@ -52,12 +53,11 @@
 pub mod channel;
 pub mod record;
 
-use crate::lesson02_records::{self, SocketReader};
+use crate::lesson02_records;
 use crate::lesson03_ctr_channel;
-use crate::runtime::socket::Socket;
 
-use channel::{MacReader, MacWriter};
-use record::RecordKeys;
+// The lesson's front door: `lesson05_mac::open(socket, seq_check)`.
+pub use channel::open;
 
 /// The AES-256 key: lesson 3's shared key, unchanged. The encryption half
 /// of this lesson *is* lesson 3.
@@ -90,17 +90,4 @@ pub enum SeqCheck {
     /// --no-seq-check`): any sequence number is accepted as long as the tag
     /// verifies, so a replayed record is served again.
     InsecurelySkipped,
-}
-
-/// Wraps the connection for lesson 5: lesson 2 records carrying
-/// `seq || nonce || ciphertext || mac` under [`ENC_KEY`] and [`MAC_KEY`].
-/// The client always passes [`SeqCheck::Required`].
-pub fn open(socket: Socket, seq_check: SeqCheck) -> (MacReader<SocketReader>, MacWriter<Socket>) {
-    let (records_in, records_out) = lesson02_records::open(socket);
-    // One pair of keys for both directions: the weakness lesson 8 fixes.
-    let keys = RecordKeys::new(ENC_KEY, MAC_KEY);
-    (
-        MacReader::new(records_in, keys.clone(), seq_check),
-        MacWriter::new(records_out, keys),
-    )
 }

@@ -18,7 +18,7 @@ pub mod limits;
 pub mod relay;
 
 use std::io::ErrorKind;
-use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
@@ -33,20 +33,7 @@ pub use limits::{
     ProxyArgs, ProxyLimits,
 };
 use relay::RELAY_THREAD_STACK;
-pub use relay::{READ_CHUNK, both_ways, each_chunk, pump};
-
-/// One client and the connection opened to the server on its behalf.
-#[derive(Debug)]
-pub struct Pair {
-    /// Counts connections from 1, to tell them apart in the output.
-    pub id: u64,
-    /// Where the client connected from.
-    pub client_addr: SocketAddr,
-    /// The accepted client socket.
-    pub client: TcpStream,
-    /// The socket to the real server.
-    pub server: TcpStream,
-}
+pub use relay::{Pair, READ_CHUNK, both_ways, each_chunk, pump};
 
 /// Listens on `listen` and, for every client, connects to `upstream` and
 /// runs `handle` on its own thread. Only returns if binding fails.

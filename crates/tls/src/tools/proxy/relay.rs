@@ -11,16 +11,28 @@
 //! two directions and makes sure one failing side ends the other.
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 
 use crate::error::{Error, Result};
-use crate::tools::proxy::Pair;
 
 /// Bytes read from a socket at a time.
 pub const READ_CHUNK: usize = 64 * 1024;
 /// Stack size for each relay thread: the relay needs little.
 pub(super) const RELAY_THREAD_STACK: usize = 256 * 1024;
+
+/// One client and the connection opened to the server on its behalf.
+#[derive(Debug)]
+pub struct Pair {
+    /// Counts connections from 1, to tell them apart in the output.
+    pub id: u64,
+    /// Where the client connected from.
+    pub client_addr: SocketAddr,
+    /// The accepted client socket.
+    pub client: TcpStream,
+    /// The socket to the real server.
+    pub server: TcpStream,
+}
 
 /// Reads `from` until it closes cleanly, handing each chunk to `each` as it
 /// arrives. A read interrupted by a signal is simply tried again; any other
