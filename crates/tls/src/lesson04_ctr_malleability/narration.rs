@@ -24,6 +24,14 @@ pub fn run(out: &mut impl Write) -> Result<()> {
     Ok(())
 }
 
+/// The demo line that shows the message before it is sealed: as text, and
+/// its length, which every later lesson's ciphertext keeps (a stream cipher
+/// or an AEAD hides the bytes, not how many there are).
+pub fn plaintext_line(out: &mut impl Write, plaintext: &[u8]) -> io::Result<()> {
+    let text = String::from_utf8_lossy(plaintext);
+    writeln!(out, "  plaintext   {text}  ({} bytes)", plaintext.len())
+}
+
 /// `'1' = 0x31`, or the hex alone for a byte that is not printable.
 fn show(byte: u8) -> String {
     if byte.is_ascii_graphic() {
@@ -47,12 +55,7 @@ fn narrate(out: &mut impl Write, ctr: &CtrAttack, aead: &AeadAttack) -> io::Resu
         out,
         "Step 1. Alice encrypts her request with the lesson 3 channel (AES-256-CTR, no MAC)."
     )?;
-    writeln!(
-        out,
-        "  plaintext   {}  ({} bytes)",
-        text(REQUEST),
-        REQUEST.len()
-    )?;
+    plaintext_line(out, REQUEST)?;
     writeln!(out, "  nonce       {}", crate::hex(&ctr.nonce))?;
     writeln!(out, "  ciphertext  {}", crate::hex(&ctr.ciphertext))?;
     writeln!(

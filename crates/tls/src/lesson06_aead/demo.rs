@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::lesson03_ctr_channel;
+use crate::lesson04_ctr_malleability::narration::plaintext_line;
 use crate::lesson04_ctr_malleability::{Flip, REQUEST, Target, flip};
 use crate::lesson06_aead::{
     KEY_LEN, NONCE_LEN, TAG_LEN, open_record, random_key, seal_record, seq_aad,
@@ -134,7 +135,6 @@ fn narrate(
     target: Target,
     flipped: &FlipAttack,
 ) -> io::Result<()> {
-    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     let seq = record.seq;
     let replayed_as = seq + 1;
 
@@ -162,12 +162,7 @@ fn narrate(
         "  aad         {}  (record number {seq}, u64 big-endian; authenticated, never sent)",
         crate::hex(&seq_aad(seq))
     )?;
-    writeln!(
-        out,
-        "  plaintext   {}  ({} bytes)",
-        text(REQUEST),
-        REQUEST.len()
-    )?;
+    plaintext_line(out, REQUEST)?;
     writeln!(out, "  ciphertext  {}", crate::hex(record.ciphertext()))?;
     writeln!(out, "  tag         {}", crate::hex(record.tag()))?;
     writeln!(
@@ -271,15 +266,23 @@ fn narrate(
     let all_held = record.open_as(seq).is_ok()
         && flipped.outcome.is_err()
         && record.open_as(replayed_as).is_err();
-    if all_held {
-        writeln!(
-            out,
-            "Result: the honest record opened; the flipped one and the replayed one were REJECTED."
-        )?;
+    conclude(
+        out,
+        all_held,
+        "the honest record opened; the flipped one and the replayed one were REJECTED.",
+    )
+}
+
+/// The last line of this demo and of the ones after it: what was shown, if
+/// every step came out as the lesson says it must, and a loud warning if
+/// one did not (a demo that quietly printed its success line whatever
+/// happened would prove nothing).
+pub fn conclude(out: &mut impl Write, held: bool, shown: &str) -> io::Result<()> {
+    if held {
+        writeln!(out, "Result: {shown}")
     } else {
-        writeln!(out, "Result: SOMETHING WENT WRONG: see the steps above.")?;
+        writeln!(out, "Result: SOMETHING WENT WRONG: see the steps above.")
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use std::io::{self, Write};
 use x25519_dalek::{PublicKey, SharedSecret, StaticSecret};
 
 use crate::error::Result;
+use crate::lesson06_aead::demo::conclude;
 use crate::lesson07_key_exchange::{Handshake, PUBLIC_KEY_LEN};
 
 /// A point of order 8 on Curve25519, as a public key (little-endian u).
@@ -284,15 +285,11 @@ fn narrate(
 
     let eve_missed = eve.all().iter().all(|(_, value)| **value != *shared);
     let refused = low_order.iter().all(|t| t.outcome.is_err());
-    if same && eve_missed && refused {
-        writeln!(
-            out,
-            "Result: Alice and Bob share a secret; Eve's tries all differ; both low-order keys REFUSED."
-        )?;
-    } else {
-        writeln!(out, "Result: SOMETHING WENT WRONG: see the steps above.")?;
-    }
-    Ok(())
+    conclude(
+        out,
+        same && eve_missed && refused,
+        "Alice and Bob share a secret; Eve's tries all differ; both low-order keys REFUSED.",
+    )
 }
 
 #[cfg(test)]

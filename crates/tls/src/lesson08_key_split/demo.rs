@@ -21,7 +21,7 @@ use sha2::Sha256;
 
 use crate::error::Result;
 use crate::lesson04_ctr_malleability::REQUEST;
-use crate::lesson06_aead::demo::verdict;
+use crate::lesson06_aead::demo::{conclude, verdict};
 use crate::lesson06_aead::{NONCE_LEN, TAG_LEN, open_record, seal_record};
 use crate::lesson07_key_exchange::Handshake;
 use crate::lesson08_key_split::{C2S_LABEL, HKDF_SALT, KEY_LEN, Role, S2C_LABEL, SessionKeys};
@@ -258,15 +258,11 @@ fn narrate(
         && split.reflected.is_err()
         && mistake.at_server.is_ok()
         && mistake.reflected.is_ok();
-    if as_expected {
-        writeln!(
-            out,
-            "Result: with split keys the reflected record was REJECTED; with one key it was ACCEPTED."
-        )?;
-    } else {
-        writeln!(out, "Result: SOMETHING WENT WRONG: see the steps above.")?;
-    }
-    Ok(())
+    conclude(
+        out,
+        as_expected,
+        "with split keys the reflected record was REJECTED; with one key it was ACCEPTED.",
+    )
 }
 
 #[cfg(test)]
