@@ -225,6 +225,32 @@ fn both_key_logs_name_the_same_session() {
 }
 
 #[test]
+fn a_second_server_on_a_taken_port_leaves_the_first_one_s_ca_alone() {
+    let ca = ca_path("taken-port");
+    let first = server(&ca, &[]);
+    let trusted = fs::read(&ca).unwrap();
+    // The same command again (a second terminal, a forgotten server): it
+    // must fail on the port before it writes a CA of its own over the file.
+    let out = run_client(
+        "11-tls13-server",
+        &["--addr", &first.addr, "--ca-out", ca.to_str().unwrap()],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("cannot listen on {}", first.addr)),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(fs::read(&ca).unwrap(), trusted, "the CA file was replaced");
+    // And the first server's clients still trust it.
+    let echoed = client(&first, ca.to_str().unwrap(), &[], b"still here\n");
+    assert!(echoed.status.success(), "{}", text(&echoed.stderr));
+    assert!(text(&echoed.stdout).contains("still here"));
+}
+
+#[test]
 fn a_missing_ca_file_is_one_line() {
     let out = run_client(
         "11-tls13-client",

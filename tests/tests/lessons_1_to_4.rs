@@ -425,6 +425,11 @@ fn a_port_in_use_and_a_refused_connection_are_one_clear_line() {
             err.contains(&format!("cannot listen on {addr}")),
             "{name}: {err}"
         );
+        // The likely cause, said: an earlier lesson's server still runs.
+        assert!(
+            err.contains("is another lesson's server still running?"),
+            "{name}: {err}"
+        );
         assert_eq!(err.lines().count(), 1, "{name}: {err}");
     }
     drop(taken);

@@ -174,6 +174,13 @@ impl fmt::Display for Error {
                 budget / (1024 * 1024)
             ),
             Error::OutOfMemory(n) => write!(f, "cannot allocate {n} bytes for a message"),
+            // The usual cause, when learners run one lesson after another:
+            // the last lesson's server still holds the port.
+            Error::Listen { addr, source } if source.kind() == io::ErrorKind::AddrInUse => write!(
+                f,
+                "cannot listen on {addr}: {source} (is another lesson's server still running? \
+                 stop it, or pass --addr)"
+            ),
             Error::Listen { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             Error::Connect { addr, source } => write!(f, "cannot connect to {addr}: {source}"),
             Error::KeyLog { path, source } => write!(f, "key log {path}: {source}"),

@@ -21,6 +21,7 @@ use clap::Parser;
 use tls::lesson11_real_tls13::certs::DEFAULT_CA_FILE;
 use tls::lesson11_real_tls13::server::ServerConfig;
 use tls::lesson11_real_tls13::{channel, http};
+use tls::runtime::accept;
 use tls::runtime::cli::{ServerArgs, exit_status, parse};
 
 /// Lesson 11 TLS 1.3 server: ChaCha20-Poly1305, X25519, Ed25519 certificate.
@@ -60,20 +61,23 @@ fn main() -> ExitCode {
 }
 
 fn serve(cli: Cli) -> tls::Result<()> {
+    // The port first: a second server that cannot have it must fail before
+    // it replaces the CA file the running server's clients trust.
+    let listener = accept::bind(&cli.server.addr)?;
     let config = ServerConfig::from_flags(
         cli.cert.as_deref().zip(cli.key.as_deref()),
         &cli.ca_out,
         &cli.server.addr,
         cli.keylog.as_deref(),
     )?;
-    let (addr, options) = (cli.server.addr.clone(), cli.server.options());
+    let options = cli.server.options();
     if cli.http {
-        tls::runtime::run_server(&addr, options, move |socket| {
+        accept::run_on(listener, options, move |socket| {
             let (reader, writer) = channel::accept(socket, &config)?;
             Ok(http::serve(reader, writer))
         })
     } else {
-        tls::runtime::run_server(&addr, options, move |socket| {
+        accept::run_on(listener, options, move |socket| {
             channel::accept(socket, &config)
         })
     }

@@ -45,10 +45,27 @@ where
     W: MessageWriter + 'static,
     F: Fn(Socket) -> Result<(R, W)> + Send + Sync + 'static,
 {
-    let listener = TcpListener::bind(addr).map_err(|source| Error::Listen {
+    run_on(bind(addr)?, options, setup)
+}
+
+/// Takes the port, or says in one line why not. A program that writes
+/// files at start (lesson 11's CA certificate) binds first: a second copy
+/// that cannot have the port must not overwrite what the running one's
+/// clients rely on.
+pub fn bind(addr: &str) -> Result<TcpListener> {
+    TcpListener::bind(addr).map_err(|source| Error::Listen {
         addr: addr.to_string(),
         source,
-    })?;
+    })
+}
+
+/// Says where it listens, then serves on `listener` forever.
+pub fn run_on<R, W, F>(listener: TcpListener, options: ServerOptions, setup: F) -> Result<()>
+where
+    R: MessageReader + 'static,
+    W: MessageWriter + 'static,
+    F: Fn(Socket) -> Result<(R, W)> + Send + Sync + 'static,
+{
     let local = listener.local_addr()?;
     status!("listening on {local} (Ctrl-C to stop)");
     serve(listener, options, setup);
