@@ -193,10 +193,13 @@ impl ServerPublicKey {
 
     /// Checks that `signature` was made over `message` by this key's owner.
     ///
-    /// `verify_strict` also refuses the malleable forms of a signature that
-    /// plain RFC 8032 verification lets through (a non-canonical `s`, a
-    /// small-order `R`): there is exactly one acceptable signature per
-    /// message, and nothing a forger can bend into another.
+    /// RFC 8032 (5.1.7) already refuses a signature whose `s` is not below
+    /// the group order, so `s + L` is no second signature: ed25519-dalek's
+    /// plain `verify` refuses it too. What `verify_strict` adds is refusing
+    /// small-order points, as the public key or as `R`: for a small-order
+    /// key, one fixed signature "verifies" every message under the plain
+    /// check (the test below shows it). Our keys are checked for that when
+    /// they are read as well (`from_bytes`); the strict check makes sure.
     pub fn verify(&self, message: &[u8], signature: &[u8; SIGNATURE_LEN]) -> Result<()> {
         let signature = Signature::from_bytes(signature);
         self.key
@@ -306,6 +309,64 @@ mod tests {
         assert!(e.contains("small-order"), "{e}");
         let e = ServerPublicKey::from_arg(&crate::hex(&identity_point)).unwrap_err();
         assert!(matches!(e, Error::BadKey { .. }), "{e}");
+    }
+
+    /// Ed25519's group order L (RFC 8032 5.1), little-endian.
+    const GROUP_ORDER: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+
+    #[test]
+    fn s_plus_the_group_order_is_refused_by_plain_verify_too() {
+        use ed25519_dalek::Verifier as _;
+        let identity = ServerIdentity::from_secret_for_testing_only([7; 32]);
+        let signature = identity.sign(b"message");
+        // s is the second half, a little-endian number below L; s + L
+        // still fits in 32 bytes and is the same number modulo L.
+        let mut bent = signature;
+        let mut carry = 0u16;
+        for (byte, l) in bent[32..].iter_mut().zip(GROUP_ORDER) {
+            let sum = u16::from(*byte) + u16::from(l) + carry;
+            *byte = sum.to_le_bytes()[0];
+            carry = sum >> 8;
+        }
+        assert_eq!(carry, 0);
+        let dalek = VerifyingKey::from_bytes(&identity.public_key().to_bytes()).unwrap();
+        assert!(
+            dalek
+                .verify(b"message", &Signature::from_bytes(&signature))
+                .is_ok()
+        );
+        // The plain check refuses it (5.1.7: s must be below L)...
+        assert!(
+            dalek
+                .verify(b"message", &Signature::from_bytes(&bent))
+                .is_err()
+        );
+        // ...and so, of course, does ours.
+        assert!(matches!(
+            identity.public_key().verify(b"message", &bent),
+            Err(Error::BadSignature)
+        ));
+    }
+
+    #[test]
+    fn verify_strict_refuses_the_small_order_key_that_plain_verify_lets_sign_anything() {
+        use ed25519_dalek::Verifier as _;
+        // The identity point as the key, and as R with s = 0: then
+        // [s]B = R + [k]A holds for every message, since both sides are
+        // the identity, whatever k = SHA-512(R || A || M) is.
+        let mut identity_point = [0u8; 32];
+        identity_point[0] = 1;
+        let weak = VerifyingKey::from_bytes(&identity_point).unwrap();
+        let mut anything = [0u8; SIGNATURE_LEN];
+        anything[0] = 1;
+        let signature = Signature::from_bytes(&anything);
+        for message in [&b"pay bob 100"[..], b"pay mallory 900"] {
+            assert!(weak.verify(message, &signature).is_ok(), "plain verify");
+            assert!(weak.verify_strict(message, &signature).is_err(), "strict");
+        }
     }
 
     #[test]
