@@ -6,10 +6,12 @@
 //! |---------|-----------------------------------|--------------------------------|
 //! | flip    | fails: bad mac, nothing decrypted | fails the same way             |
 //! | replay  | fails: wrong sequence number      | WORKS: the server acts twice   |
+//! | replay on a new connection | WORKS: the count restarts at 0 under the same keys |
 //! | reflect | WORKS: same keys both ways, and the seqs line up                   |
 //! |         | (fails only when they do not, e.g. after a `--chat` push)          |
 
 use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 
 use e2e::*;
@@ -192,6 +194,83 @@ fn a_replayed_record_is_accepted_without_the_seq_check() {
 }
 
 // --------------------------------------------------------------- reflect
+
+/// Relays one connection from `listener` to `upstream`, keeping a copy of
+/// every byte each side sent; returns (the client's, the server's) when
+/// both sides are done. (Mallory's `replay later` in miniature: she only
+/// needs to listen.)
+fn record_one_session(
+    listener: TcpListener,
+    upstream: &str,
+) -> std::thread::JoinHandle<(Vec<u8>, Vec<u8>)> {
+    let upstream = upstream.to_string();
+    std::thread::spawn(move || {
+        let (mut client, _) = listener.accept().unwrap();
+        let mut server = TcpStream::connect(&upstream).unwrap();
+        let (mut client_back, mut server_back) =
+            (client.try_clone().unwrap(), server.try_clone().unwrap());
+        let answers = std::thread::spawn(move || copy_and_keep(&mut server_back, &mut client_back));
+        let recorded = copy_and_keep(&mut client, &mut server);
+        (recorded, answers.join().unwrap())
+    })
+}
+
+/// Forwards `from` to `to` as it arrives, until `from` ends, and returns a
+/// copy of all of it.
+fn copy_and_keep(from: &mut TcpStream, to: &mut TcpStream) -> Vec<u8> {
+    let mut kept = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n @ 1..) = from.read(&mut buf) {
+        kept.extend_from_slice(&buf[..n]);
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(Shutdown::Write);
+    kept
+}
+
+/// Sends `bytes` to the server on a connection of its own, as a client
+/// would, and returns whatever comes back.
+fn send_on_a_new_connection(server: &Server, bytes: &[u8]) -> Vec<u8> {
+    let mut again = TcpStream::connect(&server.addr).unwrap();
+    again.write_all(bytes).unwrap();
+    again.shutdown(Shutdown::Write).unwrap();
+    let mut echoed = Vec::new();
+    again.read_to_end(&mut echoed).unwrap();
+    echoed
+}
+
+#[test]
+fn a_session_sent_again_on_a_new_connection_is_served_again_even_the_servers_half() {
+    // The sequence number stops a copy on the same connection. It cannot
+    // stop one on a new connection: the keys are built in, and each new
+    // connection counts from 0 again, so yesterday's record 0 is a valid
+    // record 0 today. Only fresh keys per connection (lesson 7 on) stop it.
+    let server = Server::start(SERVER, &[]);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let front = listener.local_addr().unwrap().to_string();
+    let recording = record_one_session(listener, &server.addr);
+    let out = run_client(
+        CLIENT,
+        &["--addr", &front],
+        format!("{REQUEST}\n").as_bytes(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (from_client, from_server) = recording.join().unwrap();
+    assert!(server.wait_stdout("client disconnected", 1));
+    // Later, a new connection, and the same bytes: no key needed.
+    let echoed = send_on_a_new_connection(&server, &from_client);
+    assert!(server.wait_stdout("client disconnected", 2));
+    // The server acted on the request twice, and answered the copy.
+    assert_eq!(server.printed_messages(), [REQUEST, REQUEST]);
+    assert!(!echoed.is_empty());
+    // Nor does a record say which way it went: the server's own echo,
+    // sent to it as if a client had written it, is read as a request.
+    send_on_a_new_connection(&server, &from_server);
+    assert!(server.wait_stdout("client disconnected", 3));
+    assert_eq!(server.printed_messages(), [REQUEST, REQUEST, REQUEST]);
+}
 
 #[test]
 fn reflect_fools_the_lesson5_client_because_both_directions_share_keys() {

@@ -73,7 +73,8 @@ fn eve_names_the_hellos_and_sees_only_encrypted_records_after_them() {
     ] {
         assert!(seen.contains(expected), "no {expected:?} in:\n{seen}");
     }
-    // Who the server is (its certificate) and what was said: hidden.
+    // The certificate and what was said: hidden. (The server's name is
+    // not: the ClientHello's server_name above is in the clear.)
     for hidden in ["Certificate", "Finished", "amount=100", "carol"] {
         assert!(!seen.contains(hidden), "Eve read {hidden:?}:\n{seen}");
     }

@@ -146,9 +146,10 @@ pub fn random_key() -> Result<[u8; KEY_LEN]> {
     Ok(key)
 }
 
-/// A fresh random nonce from the operating system. By the birthday bound,
-/// twelve random bytes are likely to repeat only after about 2^48 messages
-/// under one key; a demo sends a handful.
+/// A fresh random nonce from the operating system. Twelve random bytes
+/// reach even odds of a repeat near 2^48 messages (the birthday bound), but
+/// the safe limit is far lower: NIST SP 800-38D 8.3 allows at most 2^32
+/// random nonces under one key. A demo sends a handful.
 pub fn random_nonce() -> Result<[u8; NONCE_LEN]> {
     let mut nonce = [0u8; NONCE_LEN];
     getrandom::fill(&mut nonce)?;
@@ -234,6 +235,20 @@ mod tests {
                 Err(Error::RecordTooShort(_))
             ));
         }
+    }
+
+    #[test]
+    fn the_aad_binds_a_record_to_its_place_not_to_its_connection_or_direction() {
+        // Record 0 of one conversation under KEY...
+        let yesterday = seal_record(&KEY, 0, b"pay bob 100").unwrap();
+        // ...is just as good a record 0 of any other conversation under
+        // KEY, whichever side receives it: the aad says "record 0" and
+        // nothing about which connection or which direction. Fresh keys per
+        // connection (lesson 7) and per direction (lesson 8) close that.
+        let on_a_new_connection = open_record(&KEY, 0, &yesterday).unwrap();
+        assert_eq!(on_a_new_connection, b"pay bob 100");
+        // Out of place it fails, on any connection.
+        assert!(open_record(&KEY, 1, &yesterday).is_err());
     }
 
     #[test]
