@@ -258,6 +258,21 @@ mod tests {
     }
 
     #[test]
+    fn nonces_one_apart_share_all_but_a_block_of_keystream() {
+        // Keystream is what encrypting zeros gives. Message A starts at
+        // counter n and runs two blocks; message B starts at n + 1.
+        let (n, mut next) = ([7u8; NONCE_LEN], [7u8; NONCE_LEN]);
+        next[NONCE_LEN - 1] += 1;
+        let (mut a, mut b) = ([0u8; 32], [0u8; 16]);
+        apply_keystream(SHARED_KEY, &n, &mut a);
+        apply_keystream(SHARED_KEY, &next, &mut b);
+        // Different nonces, and still A's second block is B's first: the
+        // counter ranges overlap, and that is what must never happen.
+        assert_eq!(a[16..], b);
+        assert_ne!(a[..16], b);
+    }
+
+    #[test]
     fn a_payload_shorter_than_a_nonce_is_an_error_not_a_panic() {
         for len in 0..NONCE_LEN {
             let mut short = vec![0; len];
