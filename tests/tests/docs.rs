@@ -431,7 +431,7 @@ fn every_cited_program_path_and_test_exists() {
     assert_eq!(
         checked,
         Checked {
-            programs: 96,
+            programs: 97,
             test_targets: 38,
             paths: 206,
             tests: 159,
