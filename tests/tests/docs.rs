@@ -433,7 +433,7 @@ fn every_cited_program_path_and_test_exists() {
         Checked {
             programs: 97,
             test_targets: 38,
-            paths: 206,
+            paths: 207,
             tests: 159,
             items: 137,
         },
