@@ -260,6 +260,30 @@ mod tests {
     }
 
     #[test]
+    fn mallory_with_a_trusted_key_of_her_own_can_sign_the_real_servers_handshake() {
+        // Identity misbinding (unknown key-share). The client trusts
+        // Mallory's key: she runs a service of her own. She passes the
+        // client's key to the real server unchanged, keeps the server's
+        // key, and swaps only the signature for one of hers over the same
+        // two keys: a message she can sign, since it names nobody.
+        let (server, mallory) = (ServerIdentity::generate(), ServerIdentity::generate());
+        let (server, mallory) = (server.unwrap(), mallory.unwrap());
+        let (mut answer, at_server) = server_answer(&server);
+        let server_public: [u8; 32] = answer[..PUBLIC_KEY_LEN].try_into().unwrap();
+        let hers = mallory.sign(&signed_message(&client().public_key(), &server_public));
+        answer[PUBLIC_KEY_LEN..].copy_from_slice(&hers);
+        // The client accepts the session as Mallory's...
+        let at_client = client_hearing(answer, &mallory.public_key()).unwrap();
+        // ...yet shares its keys with the real server, which will read and
+        // answer every record. Mallory reads none of it: she holds neither
+        // X25519 secret. A fix must tie the signer to the shared secret
+        // (lesson 11: the certificate travels under keys from it, and
+        // Finished MACs the transcript that names it).
+        assert_eq!(at_client.keys.c2s(), at_server.keys.c2s());
+        assert_eq!(at_client.keys.s2c(), at_server.keys.s2c());
+    }
+
+    #[test]
     fn a_server_that_stops_after_its_key_sent_no_signature() {
         let identity = ServerIdentity::generate().unwrap();
         let (answer, _) = server_answer(&identity);
