@@ -80,6 +80,66 @@ fn eve_names_the_hellos_and_sees_only_encrypted_records_after_them() {
     }
 }
 
+/// The size of every encrypted record Eve printed (`record #N:
+/// encrypted record, L bytes`), in order.
+fn encrypted_record_sizes(seen: &str) -> Vec<usize> {
+    seen.lines()
+        .filter(|line| line.contains("encrypted record"))
+        .filter_map(|line| line.rsplit(", ").next())
+        .filter_map(|size| size.strip_suffix(" bytes")?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn with_pad_256_eve_sees_one_record_size_for_lines_of_different_lengths() {
+    let (server, ca) = server("eve-pad", &["--pad", "256"]);
+    let eve_args = ["--upstream", server.addr.as_str(), "--lesson", "11"];
+    let eve = Server::start("eve", &eve_args);
+    let args = [
+        "--addr",
+        eve.addr.as_str(),
+        "--ca",
+        ca.to_str().unwrap(),
+        "--pad",
+        "256",
+    ];
+    // Three lines, 2, 40 and 200 bytes long.
+    let input = format!("ok\n{REQUEST}\n{}\n", "x".repeat(200));
+    let out = run_client(CLIENT, &args, input.as_bytes());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Padding changes nothing the programs say to each other.
+    assert_eq!(text(&out.stdout), input);
+    assert!(eve.wait_stderr("#1 closed"), "{}", eve.stderr());
+    let sizes = encrypted_record_sizes(&eve.stdout());
+    // Each line is one record, as is its echo; the handshake's encrypted
+    // records are padded too. Every one is a header, a multiple of 256 and
+    // a tag: the three lines (and their echoes) are 5 + 256 + 16 = 277
+    // bytes each, however long they were.
+    assert!(sizes.len() >= 6, "{sizes:?}");
+    for size in &sizes {
+        assert_eq!((size - 5 - 16) % 256, 0, "{size} in {sizes:?}");
+    }
+    assert!(
+        sizes.iter().filter(|&&s| s == 5 + 256 + 16).count() >= 6,
+        "{sizes:?}"
+    );
+    let _ = fs::remove_file(ca);
+}
+
+#[test]
+fn without_pad_eve_reads_each_lines_exact_length() {
+    let seen = through_eve("eve-nopad", &[], &[]);
+    let sizes = encrypted_record_sizes(&seen);
+    // Each line travels without its newline, as one record: header (5),
+    // content, type byte (1), tag (16). Eve subtracts 22 and has the length.
+    for line in [REQUEST, SECOND] {
+        assert!(
+            sizes.contains(&(line.len() + 1 + 16 + 5)),
+            "{line:?}: {sizes:?}"
+        );
+    }
+}
+
 #[test]
 fn eve_with_the_servers_key_log_opens_every_record() {
     let keylog = scratch("lesson11-eve.keylog");

@@ -21,6 +21,7 @@ use tls::lesson08_key_split::Role;
 use tls::lesson11_real_tls13::certs::{DEFAULT_SERVER_NAME, ServerIdentity, ServerVerifier};
 use tls::lesson11_real_tls13::channel::{self, SocketTlsReader, SocketTlsWriter};
 use tls::lesson11_real_tls13::client::{self, ClientConfig};
+use tls::lesson11_real_tls13::padding::Padding;
 use tls::lesson11_real_tls13::server::ServerConfig;
 use tls::runtime::accept::serve;
 use tls::runtime::options::ServerOptions;
@@ -59,6 +60,7 @@ pub fn start_server() -> Result<Lesson11> {
     let client = ClientConfig {
         verifier: ServerVerifier::new(vec![ca], DEFAULT_SERVER_NAME)?,
         keylog: None,
+        padding: Padding::NONE,
     };
     Ok(Lesson11 { addr, client })
 }

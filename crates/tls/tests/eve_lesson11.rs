@@ -17,6 +17,7 @@ use tls::lesson11_real_tls13::certs::{ServerIdentity, ServerVerifier};
 use tls::lesson11_real_tls13::channel;
 use tls::lesson11_real_tls13::client::{self, ClientConfig};
 use tls::lesson11_real_tls13::keylog::KeyLog;
+use tls::lesson11_real_tls13::padding::Padding;
 use tls::lesson11_real_tls13::server::{self, ServerConfig};
 use tls::runtime::message::{MessageReader, MessageWriter};
 use tls::tools::annotate::Block;
@@ -72,6 +73,7 @@ fn capture(name: &str) -> (Vec<u8>, Vec<u8>, PathBuf) {
     let client_config = ClientConfig {
         verifier: ServerVerifier::new(vec![ca], "localhost").unwrap(),
         keylog: None,
+        padding: Padding::NONE,
     };
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();

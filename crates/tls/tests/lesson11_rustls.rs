@@ -21,6 +21,7 @@ use tls::Error;
 use tls::lesson11_real_tls13::certs::{ServerIdentity, ServerVerifier};
 use tls::lesson11_real_tls13::channel::{self, SocketTlsReader, SocketTlsWriter};
 use tls::lesson11_real_tls13::client::ClientConfig;
+use tls::lesson11_real_tls13::padding::Padding;
 use tls::lesson11_real_tls13::server::{Corruption, ServerConfig};
 use tls::lesson11_real_tls13::{AlertDescription, TlsError};
 use tls::runtime::message::{MessageReader, MessageWriter};
@@ -124,6 +125,7 @@ fn our_client(ca: &CertificateDer<'static>, name: &str) -> ClientConfig {
     ClientConfig {
         verifier: ServerVerifier::new(vec![ca.clone()], name).unwrap(),
         keylog: None,
+        padding: Padding::NONE,
     }
 }
 
@@ -179,7 +181,10 @@ fn our_client_talks_to_a_rustls_server_both_ways_and_closes_cleanly() {
         tls.flush()?;
         Ok(ping)
     });
-    let (mut reader, mut writer) = connect(addr, &our_client(&pki.ca, "localhost")).unwrap();
+    // Our client pads (--pad 256); rustls reads through it.
+    let mut ours = our_client(&pki.ca, "localhost");
+    ours.padding = Padding::to_multiple_of(256);
+    let (mut reader, mut writer) = connect(addr, &ours).unwrap();
     writer.write_message(b"ping from lesson 11").unwrap();
     // rustls sends session tickets first; our reader skips them.
     assert_eq!(
@@ -197,7 +202,16 @@ fn our_client_talks_to_a_rustls_server_both_ways_and_closes_cleanly() {
 
 #[test]
 fn a_rustls_client_talks_to_our_server_through_the_echo_runtime() {
-    let (config, ca) = our_server_config();
+    // rustls strips the padding (RFC 8446 5.4) as any TLS 1.3 peer must:
+    // with `--pad 256` our server's records, full ones included, still read.
+    for padding in [Padding::NONE, Padding::to_multiple_of(256)] {
+        rustls_client_through_the_echo_runtime(padding);
+    }
+}
+
+fn rustls_client_through_the_echo_runtime(padding: Padding) {
+    let (mut config, ca) = our_server_config();
+    config.padding = padding;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let options = tls::runtime::options::ServerOptions {

@@ -282,11 +282,12 @@ fn an_idle_connection_holds_little_memory_on_every_lesson() {
                 }
                 _ => {
                     use tls::lesson11_real_tls13::{
-                        certs::ServerVerifier, channel, client::ClientConfig,
+                        certs::ServerVerifier, channel, client::ClientConfig, padding::Padding,
                     };
                     let config = ClientConfig {
                         verifier: ServerVerifier::load(&ca, "localhost").unwrap(),
                         keylog: None,
+                        padding: Padding::NONE,
                     };
                     let (r, w) = channel::connect(socket, &config).unwrap();
                     echo_and_keep(r, w, &message)

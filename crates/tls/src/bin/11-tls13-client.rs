@@ -23,6 +23,7 @@ use tls::lesson11_real_tls13::certs::{DEFAULT_CA_FILE, DEFAULT_SERVER_NAME, Serv
 use tls::lesson11_real_tls13::channel;
 use tls::lesson11_real_tls13::client::ClientConfig;
 use tls::lesson11_real_tls13::keylog::KeyLog;
+use tls::lesson11_real_tls13::padding::Padding;
 use tls::runtime::cli::{ClientArgs, exit_status, parse};
 
 /// Lesson 11 TLS 1.3 client: ChaCha20-Poly1305, X25519, Ed25519 certificate.
@@ -44,6 +45,10 @@ struct Cli {
     /// for Wireshark). Anyone with the file can read the traffic.
     #[arg(long, value_name = "FILE")]
     keylog: Option<PathBuf>,
+    /// Pad every encrypted record to a multiple of N bytes (RFC 8446 5.4),
+    /// so an eavesdropper learns each message's length only to the nearest N.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16384))]
+    pad: Option<u16>,
 }
 
 fn main() -> ExitCode {
@@ -55,6 +60,7 @@ fn connect(cli: Cli) -> tls::Result<()> {
     let config = ClientConfig {
         verifier: ServerVerifier::load(&cli.ca, &cli.server_name)?,
         keylog: KeyLog::create_if(cli.keylog.as_deref())?.map(Arc::new),
+        padding: Padding::from_flag(cli.pad),
     };
     tls::runtime::run_client(&cli.client.addr, cli.client.options(), |socket| {
         channel::connect(socket, &config)

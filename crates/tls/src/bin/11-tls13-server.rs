@@ -19,6 +19,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tls::lesson11_real_tls13::certs::DEFAULT_CA_FILE;
+use tls::lesson11_real_tls13::padding::Padding;
 use tls::lesson11_real_tls13::server::ServerConfig;
 use tls::lesson11_real_tls13::{channel, http};
 use tls::runtime::accept;
@@ -53,6 +54,10 @@ struct Cli {
     /// format, for Wireshark). Anyone with the file can read the traffic.
     #[arg(long, value_name = "FILE")]
     keylog: Option<PathBuf>,
+    /// Pad every encrypted record to a multiple of N bytes (RFC 8446 5.4),
+    /// so an eavesdropper learns each message's length only to the nearest N.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16384))]
+    pad: Option<u16>,
 }
 
 fn main() -> ExitCode {
@@ -64,12 +69,13 @@ fn serve(cli: Cli) -> tls::Result<()> {
     // The port first: a second server that cannot have it must fail before
     // it replaces the CA file the running server's clients trust.
     let listener = accept::bind(&cli.server.addr)?;
-    let config = ServerConfig::from_flags(
+    let mut config = ServerConfig::from_flags(
         cli.cert.as_deref().zip(cli.key.as_deref()),
         &cli.ca_out,
         &cli.server.addr,
         cli.keylog.as_deref(),
     )?;
+    config.padding = Padding::from_flag(cli.pad);
     let options = cli.server.options();
     if cli.http {
         accept::run_on(listener, options, move |socket| {

@@ -82,8 +82,10 @@ pub fn split<R: Read, W: Write>(
     established: Established,
     role: Role,
 ) -> (TlsReader<R, W>, TlsWriter<W>) {
+    let mut outgoing = Outgoing::established(&established.write_secret);
+    outgoing.pad(established.padding);
     let sender = Arc::new(Mutex::new(Sender {
-        outgoing: Outgoing::established(&established.write_secret),
+        outgoing,
         secret: established.write_secret,
         stream: write_half,
     }));
@@ -247,12 +249,14 @@ impl<R: Read + Send, W: Write + Send> MessageReader for TlsReader<R, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lesson11_real_tls13::padding::Padding;
 
     fn established(client: u8, server: u8) -> Established {
         Established {
             client_random: [0; 32],
             read_secret: Secret::from_bytes([server; 32]),
             write_secret: Secret::from_bytes([client; 32]),
+            padding: Padding::NONE,
         }
     }
 
@@ -262,6 +266,7 @@ mod tests {
             client_random: e.client_random,
             read_secret: e.write_secret.clone(),
             write_secret: e.read_secret.clone(),
+            padding: e.padding,
         }
     }
 

@@ -27,6 +27,7 @@ use super::connection::{Connection, Established};
 use super::incoming::out_of_order;
 use super::key_schedule::{HandshakeSecrets, finished_verify_data, verify_finished};
 use super::keylog::KeyLog;
+use super::padding::Padding;
 use super::server_hello::ServerHello;
 use super::server_messages::{
     certificate_verify_content, encode_finished, parse_certificate, parse_certificate_verify,
@@ -44,12 +45,16 @@ pub struct ClientConfig {
     pub verifier: ServerVerifier,
     /// Where to write the secrets, if `--keylog` was given.
     pub keylog: Option<Arc<KeyLog>>,
+    /// How to pad what we send (`--pad`).
+    pub padding: Padding,
 }
 
 /// Runs the client handshake on `stream`. On failure the alert the error
 /// calls for has been sent, and the error says what went wrong.
 pub fn handshake<S: Read + Write>(stream: &mut S, config: &ClientConfig) -> Result<Established> {
     let mut connection = Connection::new(stream);
+    // From our first encrypted record (our Finished) on.
+    connection.outgoing.pad(config.padding);
     run(&mut connection, config).map_err(|e| connection.fail(e))
 }
 
@@ -154,5 +159,6 @@ fn run<S: Read + Write>(c: &mut Connection<'_, S>, config: &ClientConfig) -> Res
         client_random,
         read_secret: application.server.clone(),
         write_secret: application.client.clone(),
+        padding: config.padding,
     })
 }

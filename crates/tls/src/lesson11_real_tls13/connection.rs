@@ -16,6 +16,7 @@ use std::io::{Read, Write};
 use super::alert::AlertDescription;
 use super::incoming::{HandshakeMessage, Incoming, Received, out_of_order, unexpected};
 use super::key_schedule::Secret;
+use super::padding::Padding;
 use super::protection::{RecordKey, TAG_LEN};
 use super::record::{self, ContentType, HEADER_LEN, INITIAL_RECORD_VERSION, MAX_PLAINTEXT_LEN};
 use super::tls_error::TlsError;
@@ -31,6 +32,8 @@ pub struct Established {
     pub read_secret: Secret,
     /// The traffic secret we send with.
     pub write_secret: Secret,
+    /// How we pad what we send (`--pad`; the peer needs no telling).
+    pub padding: Padding,
 }
 
 /// The sending direction: the current key (none before the ServerHello)
@@ -44,6 +47,8 @@ pub struct Outgoing {
     first_record_version: Option<u16>,
     // An alert (or close_notify) has been sent: nothing more may follow.
     closed: bool,
+    // How each sealed record is padded (5.4); plaintext ones never are.
+    padding: Padding,
 }
 
 impl Outgoing {
@@ -64,6 +69,11 @@ impl Outgoing {
     /// first ClientHello's may.
     pub fn first_record_as_tls10(&mut self) {
         self.first_record_version = Some(INITIAL_RECORD_VERSION);
+    }
+
+    /// Pads every sealed record from now on as `padding` says.
+    pub fn pad(&mut self, padding: Padding) {
+        self.padding = padding;
     }
 
     /// Switches to a new write key; its sequence numbers start at 0.
@@ -95,7 +105,7 @@ impl Outgoing {
 
     fn queue_record(&mut self, content_type: ContentType, content: &[u8]) -> Result<()> {
         match &mut self.key {
-            Some(key) => key.seal(content_type, content, &mut self.pending)?,
+            Some(key) => key.seal(content_type, content, self.padding, &mut self.pending)?,
             None => {
                 let version = self.first_record_version.take().unwrap_or(LEGACY_VERSION);
                 record::push_plaintext(&mut self.pending, content_type, version, content);

@@ -44,6 +44,8 @@
 //! - [`tls_error`]: [`TlsError`], each failure with the alert it sends.
 //! - [`record`]: framing (RFC 8446 5.1): the 5-byte header, its length
 //!   limits, reading a record off the stream.
+//! - [`padding`]: `--pad N` (5.4): zeros inside the encryption, so a
+//!   record's length says less about its message.
 //! - [`protection`]: record protection (5.2): the nonce, sealing and opening
 //!   with ChaCha20-Poly1305, TLSInnerPlaintext's hidden type and padding.
 //! - [`transcript`]: the running SHA-256 hash of the handshake messages.
@@ -75,6 +77,7 @@ pub mod http;
 pub mod incoming;
 pub mod key_schedule;
 pub mod keylog;
+pub mod padding;
 pub mod protection;
 pub mod record;
 pub mod server;

@@ -13,8 +13,8 @@
 //! ```
 //!
 //! The real content type travels *inside* the encryption, so Eve sees only
-//! "application_data" with a length; the padding (we send none) would let a
-//! sender hide even the length. The sequence number is never sent: each side
+//! "application_data" with a length; padding (`padding.rs`, off unless
+//! `--pad`) blurs even the length. The sequence number is never sent: each side
 //! counts records per direction, starting at 0 for every new key, so a
 //! replayed, dropped or reordered record fails authentication (lesson 9's
 //! counter mode, with the counter hidden).
@@ -31,6 +31,7 @@ use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce, Tag};
 
 use super::LEGACY_VERSION;
 use super::key_schedule::{IV_LEN, Secret, TrafficKeys};
+use super::padding::Padding;
 use super::record::{ContentType, HEADER_LEN, Header, MAX_PLAINTEXT_LEN};
 use super::tls_error::TlsError;
 
@@ -89,20 +90,23 @@ impl RecordKey {
         Ok(nonce(&self.iv, sequence))
     }
 
-    /// Encrypts `content` of type `content_type` and appends the whole
-    /// record to `out`. `content` must be at most 2^14 bytes (callers split).
+    /// Encrypts `content` of type `content_type`, padded as `padding`
+    /// says, and appends the whole record to `out`. `content` must be at
+    /// most 2^14 bytes (callers split).
     pub fn seal(
         &mut self,
         content_type: ContentType,
         content: &[u8],
+        padding: Padding,
         out: &mut Vec<u8>,
     ) -> Result<(), TlsError> {
         if content.len() > MAX_PLAINTEXT_LEN {
             return Err(TlsError::RecordOverflow(content.len()));
         }
         let nonce = self.next_nonce()?;
-        // content || type, with no padding, then the tag.
-        let length = content.len() + 1 + TAG_LEN;
+        // content || type || zeros (5.4: none unless --pad), then the tag.
+        let zeros = padding.zeros_after(content.len() + 1);
+        let length = content.len() + 1 + zeros + TAG_LEN;
         // The header is also the AAD: the outer type is always 23.
         let start = out.len();
         push_header(out, length);
@@ -110,7 +114,8 @@ impl RecordKey {
         let body = out.len();
         out.extend_from_slice(content);
         out.push(content_type as u8);
-        // Encrypt content || type in place, then append the tag.
+        out.resize(out.len() + zeros, 0);
+        // Encrypt content || type || zeros in place, then append the tag.
         let tag = self
             .cipher
             .encrypt_inout_detached(&Nonce::from(nonce), &aad, (&mut out[body..]).into())
@@ -217,7 +222,12 @@ mod tests {
     fn sealed(content: &[u8], sequence: u64) -> Vec<u8> {
         let mut out = Vec::new();
         RecordKey::at_sequence(&secret(), sequence)
-            .seal(ContentType::ApplicationData, content, &mut out)
+            .seal(
+                ContentType::ApplicationData,
+                content,
+                Padding::NONE,
+                &mut out,
+            )
             .unwrap();
         out
     }
@@ -238,7 +248,12 @@ mod tests {
         // A handshake message sealed the same way says 23 outside too.
         let mut out = Vec::new();
         RecordKey::new(&secret())
-            .seal(ContentType::Handshake, b"\x14\x00\x00\x00", &mut out)
+            .seal(
+                ContentType::Handshake,
+                b"\x14\x00\x00\x00",
+                Padding::NONE,
+                &mut out,
+            )
             .unwrap();
         assert_eq!(out[0], 23);
         assert_eq!(opened(&out, 0).unwrap().0, 22);
@@ -287,11 +302,21 @@ mod tests {
     fn the_sequence_number_never_wraps() {
         let mut key = RecordKey::at_sequence(&secret(), u64::MAX - 1);
         let mut out = Vec::new();
-        key.seal(ContentType::ApplicationData, b"last", &mut out)
-            .unwrap();
+        key.seal(
+            ContentType::ApplicationData,
+            b"last",
+            Padding::NONE,
+            &mut out,
+        )
+        .unwrap();
         out.clear();
         assert_eq!(
-            key.seal(ContentType::ApplicationData, b"one too many", &mut out),
+            key.seal(
+                ContentType::ApplicationData,
+                b"one too many",
+                Padding::NONE,
+                &mut out
+            ),
             Err(TlsError::SequenceExhausted)
         );
         assert!(out.is_empty(), "nothing was written");
@@ -314,6 +339,27 @@ mod tests {
     }
 
     #[test]
+    fn a_padded_record_hides_its_length_and_opens_to_the_same_content() {
+        let pad = Padding::to_multiple_of(256);
+        let (mut short, mut long) = (Vec::new(), Vec::new());
+        let mut key = RecordKey::new(&secret());
+        key.seal(ContentType::ApplicationData, b"yes", pad, &mut short)
+            .unwrap();
+        key.seal(ContentType::ApplicationData, &[b'n'; 200], pad, &mut long)
+            .unwrap();
+        // Both records are 5 + 256 + 16 bytes on the wire...
+        assert_eq!(short.len(), HEADER_LEN + 256 + TAG_LEN);
+        assert_eq!(long.len(), short.len());
+        // ...and each opens to exactly what was sealed, padding stripped.
+        let (content_type, content) = opened(&short, 0).unwrap();
+        assert_eq!(
+            (content_type, content.as_slice()),
+            (ContentType::ApplicationData as u8, &b"yes"[..])
+        );
+        assert_eq!(opened(&long, 1).unwrap().1, [b'n'; 200]);
+    }
+
+    #[test]
     fn largest_record_fits_and_one_more_byte_does_not() {
         let record = sealed(&[b'a'; MAX_PLAINTEXT_LEN], 0);
         assert_eq!(record.len(), HEADER_LEN + MAX_PLAINTEXT_LEN + 1 + TAG_LEN);
@@ -323,6 +369,7 @@ mod tests {
             RecordKey::new(&secret()).seal(
                 ContentType::ApplicationData,
                 &[0; MAX_PLAINTEXT_LEN + 1],
+                Padding::NONE,
                 &mut out
             ),
             Err(TlsError::RecordOverflow(MAX_PLAINTEXT_LEN + 1))

@@ -28,6 +28,7 @@ use super::client_hello::ClientHello;
 use super::connection::{Connection, Established};
 use super::key_schedule::{HandshakeSecrets, finished_verify_data, verify_finished};
 use super::keylog::KeyLog;
+use super::padding::Padding;
 use super::server_hello::encode_server_hello;
 use super::server_messages::{
     certificate_verify_content, encode_certificate, encode_certificate_verify,
@@ -45,6 +46,8 @@ pub struct ServerConfig {
     pub identity: ServerIdentity,
     /// Where to write the secrets, if `--keylog` was given.
     pub keylog: Option<Arc<KeyLog>>,
+    /// How to pad what we send (`--pad`); none unless asked.
+    pub padding: Padding,
     // Tests only: a deliberately broken server, to prove the client checks.
     corruption: Option<Corruption>,
 }
@@ -65,6 +68,7 @@ impl ServerConfig {
         ServerConfig {
             identity,
             keylog,
+            padding: Padding::NONE,
             corruption: None,
         }
     }
@@ -121,6 +125,8 @@ impl ServerConfig {
 /// calls for has been sent, and the error says what went wrong.
 pub fn handshake<S: Read + Write>(stream: &mut S, config: &ServerConfig) -> Result<Established> {
     let mut connection = Connection::new(stream);
+    // From EncryptedExtensions, our first encrypted record, on.
+    connection.outgoing.pad(config.padding);
     run(&mut connection, config).map_err(|e| connection.fail(e))
 }
 
@@ -228,6 +234,7 @@ fn run<S: Read + Write>(c: &mut Connection<'_, S>, config: &ServerConfig) -> Res
         client_random: hello.random,
         read_secret: application.client.clone(),
         write_secret: application.server.clone(),
+        padding: config.padding,
     })
 }
 

@@ -30,6 +30,7 @@ use crate::error::Result;
 use crate::lesson11_real_tls13::certs::{DEFAULT_SERVER_NAME, ServerIdentity, ServerVerifier};
 use crate::lesson11_real_tls13::channel;
 use crate::lesson11_real_tls13::client::ClientConfig;
+use crate::lesson11_real_tls13::padding::Padding;
 use crate::lesson11_real_tls13::protection::TAG_LEN;
 use crate::lesson11_real_tls13::record::{ContentType, HEADER_LEN};
 use crate::lesson11_real_tls13::server::ServerConfig;
@@ -127,6 +128,7 @@ pub(super) fn mitm(pair: &Pair, impostor: &Impostor, options: &MalloryOptions) -
     let upstream = ClientConfig {
         verifier: ServerVerifier::load(&impostor.upstream_ca, DEFAULT_SERVER_NAME)?,
         keylog: None,
+        padding: Padding::NONE,
     };
     let (from_server, to_server) =
         channel::connect(Socket::new(pair.server.try_clone()?), &upstream)?;
@@ -203,6 +205,7 @@ mod tests {
             .seal(
                 ContentType::ApplicationData,
                 b"GET /transfer?to=bob&amount=100 HTTP/1.1",
+                Padding::NONE,
                 &mut record,
             )
             .unwrap();

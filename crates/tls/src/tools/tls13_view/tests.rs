@@ -4,6 +4,7 @@ use super::*;
 use crate::lesson11_real_tls13::client_hello;
 use crate::lesson11_real_tls13::handshake_type;
 use crate::lesson11_real_tls13::key_schedule::next_traffic_secret;
+use crate::lesson11_real_tls13::padding::Padding;
 use crate::lesson11_real_tls13::protection::RecordKey;
 use crate::lesson11_real_tls13::record;
 use crate::lesson11_real_tls13::server_messages::{encode_finished, encode_key_update};
@@ -20,7 +21,7 @@ fn plaintext(content_type: ContentType, content: &[u8]) -> Vec<u8> {
 fn sealed(secret: &Secret, sequence: u64, content_type: ContentType, content: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     RecordKey::at_sequence(secret, sequence)
-        .seal(content_type, content, &mut out)
+        .seal(content_type, content, Padding::NONE, &mut out)
         .unwrap();
     out
 }

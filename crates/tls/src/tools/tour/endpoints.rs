@@ -32,6 +32,7 @@ use crate::lesson10_authentication::identity::{ServerIdentity, ServerPublicKey};
 use crate::lesson11_real_tls13::certs::{self, DEFAULT_SERVER_NAME, ServerVerifier};
 use crate::lesson11_real_tls13::channel as lesson11;
 use crate::lesson11_real_tls13::client::ClientConfig;
+use crate::lesson11_real_tls13::padding::Padding;
 use crate::lesson11_real_tls13::server::ServerConfig;
 use crate::runtime::accept;
 use crate::runtime::client::echo_lines;
@@ -85,6 +86,7 @@ impl Endpoints {
                     client: ClientConfig {
                         verifier: ServerVerifier::new(vec![ca], DEFAULT_SERVER_NAME)?,
                         keylog: None,
+                        padding: Padding::NONE,
                     },
                 }
             }
