@@ -18,6 +18,7 @@ use tls::lesson11_real_tls13::LEGACY_VERSION;
 use tls::lesson11_real_tls13::client_hello;
 use tls::lesson11_real_tls13::key_schedule::Secret;
 use tls::lesson11_real_tls13::keylog::{SERVER_HANDSHAKE_LABEL, SERVER_TRAFFIC_LABEL, format_line};
+use tls::lesson11_real_tls13::padding::Padding;
 use tls::lesson11_real_tls13::protection::RecordKey;
 use tls::lesson11_real_tls13::record::{self, ContentType};
 use tls::tools::annotate::Block;
@@ -101,11 +102,17 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut wire = Vec::new();
     let mut key = RecordKey::new(&Secret::from_bytes(HANDSHAKE));
-    key.seal(inner, content, &mut wire).expect("fits");
-    key.seal(ContentType::Handshake, content, &mut wire)
+    key.seal(inner, content, Padding::NONE, &mut wire)
         .expect("fits");
+    key.seal(
+        ContentType::Handshake,
+        content,
+        Padding::to_multiple_of(64),
+        &mut wire,
+    )
+    .expect("fits");
     RecordKey::new(&Secret::from_bytes(APPLICATION))
-        .seal(inner, content, &mut wire)
+        .seal(inner, content, Padding::NONE, &mut wire)
         .expect("fits");
     // The model and the terminal renderer, both driven.
     let text = shown(keyed.observe(Direction::ServerToClient, &wire));
