@@ -27,7 +27,7 @@ use clap::Parser;
 use tls::runtime::cli::{exit_status, parse};
 use tls::tools::eve::{self, EveOptions};
 use tls::tools::hexdump::{DEFAULT_FIELD_LIMIT, Style};
-use tls::tools::proxy::ProxyArgs;
+use tls::tools::proxy::{ProxyAddrs, ProxyArgs};
 use tls::tools::sink::Sink;
 use tls::tools::tap::Lesson;
 
@@ -41,19 +41,6 @@ use tls::tools::tap::Lesson;
 #[derive(Parser, Debug)]
 #[command(name = "eve", version, verbatim_doc_comment)]
 struct Cli {
-    #[command(flatten)]
-    limits: ProxyArgs,
-    /// Address to listen on; point the client here.
-    #[arg(
-        long,
-        alias = "addr",
-        value_name = "HOST:PORT",
-        default_value = "127.0.0.1:7879"
-    )]
-    listen: String,
-    /// Address of the real server.
-    #[arg(long, value_name = "HOST:PORT", default_value = tls::DEFAULT_ADDR)]
-    upstream: String,
     /// Which lesson's wire format to expect: 1, 2, 3, 5, 9, 10 or 11.
     #[arg(long, value_name = "N")]
     lesson: Lesson,
@@ -64,6 +51,10 @@ struct Cli {
     /// Bytes of each field to show before summarising the rest.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_FIELD_LIMIT)]
     field_limit: usize,
+    #[command(flatten)]
+    addrs: ProxyAddrs,
+    #[command(flatten)]
+    limits: ProxyArgs,
 }
 
 fn main() -> ExitCode {
@@ -76,6 +67,11 @@ fn main() -> ExitCode {
     };
     exit_status(
         "eve",
-        eve::run(&cli.listen, &cli.upstream, options, cli.limits.limits()),
+        eve::run(
+            &cli.addrs.listen,
+            &cli.addrs.upstream,
+            options,
+            cli.limits.limits(),
+        ),
     )
 }

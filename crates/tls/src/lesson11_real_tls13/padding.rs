@@ -25,7 +25,12 @@
 //! One limit remains: no inner plaintext may pass 2^14 + 1 bytes (5.4), so
 //! a record already near that size is padded only up to it.
 
-use super::protection::MAX_INNER_PLAINTEXT_LEN;
+use super::record::MAX_PLAINTEXT_LEN;
+
+/// The most a TLSInnerPlaintext may hold, content, type byte and padding
+/// together (5.4): 2^14 + 1. Padding never makes a record bigger than the
+/// largest unpadded one.
+pub const MAX_INNER_PLAINTEXT_LEN: usize = MAX_PLAINTEXT_LEN + 1;
 
 /// How the sender pads each TLSInnerPlaintext.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -73,6 +78,32 @@ impl Padding {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lesson11_real_tls13::key_schedule::Secret;
+    use crate::lesson11_real_tls13::protection::{RecordKey, TAG_LEN, open_with_traffic_secret};
+    use crate::lesson11_real_tls13::record::{ContentType, HEADER_LEN};
+
+    #[test]
+    fn a_padded_record_hides_its_length_and_opens_to_the_same_content() {
+        let secret = Secret::from_bytes([9; 32]);
+        let pad = Padding::to_multiple_of(256);
+        let (mut short, mut long) = (Vec::new(), Vec::new());
+        let mut key = RecordKey::new(&secret);
+        key.seal(ContentType::ApplicationData, b"yes", pad, &mut short)
+            .unwrap();
+        key.seal(ContentType::ApplicationData, &[b'n'; 200], pad, &mut long)
+            .unwrap();
+        // Both records are 5 + 256 + 16 bytes on the wire...
+        assert_eq!(short.len(), HEADER_LEN + 256 + TAG_LEN);
+        assert_eq!(long.len(), short.len());
+        // ...and each opens to exactly what was sealed, padding stripped.
+        let opened = open_with_traffic_secret(secret.as_bytes(), 0, &short).unwrap();
+        assert_eq!(
+            opened,
+            (ContentType::ApplicationData as u8, b"yes".to_vec())
+        );
+        let opened = open_with_traffic_secret(secret.as_bytes(), 1, &long).unwrap();
+        assert_eq!(opened.1, [b'n'; 200]);
+    }
 
     #[test]
     fn short_and_longer_lines_grow_to_the_same_size() {

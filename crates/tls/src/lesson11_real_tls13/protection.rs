@@ -31,14 +31,12 @@ use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce, Tag};
 
 use super::LEGACY_VERSION;
 use super::key_schedule::{IV_LEN, Secret, TrafficKeys};
-use super::padding::Padding;
+use super::padding::{MAX_INNER_PLAINTEXT_LEN, Padding};
 use super::record::{ContentType, HEADER_LEN, Header, MAX_PLAINTEXT_LEN};
 use super::tls_error::TlsError;
 
 /// Bytes in a Poly1305 tag.
 pub const TAG_LEN: usize = 16;
-/// The most a TLSInnerPlaintext may hold: content, the type byte, padding.
-pub const MAX_INNER_PLAINTEXT_LEN: usize = MAX_PLAINTEXT_LEN + 1;
 
 /// The per-record nonce (RFC 8446 5.3): the IV XOR the sequence number,
 /// written big-endian into the last 8 of its 12 bytes.
@@ -336,27 +334,6 @@ mod tests {
         );
         assert!(split_inner_plaintext(b"\0\0\0").is_err());
         assert!(split_inner_plaintext(b"").is_err());
-    }
-
-    #[test]
-    fn a_padded_record_hides_its_length_and_opens_to_the_same_content() {
-        let pad = Padding::to_multiple_of(256);
-        let (mut short, mut long) = (Vec::new(), Vec::new());
-        let mut key = RecordKey::new(&secret());
-        key.seal(ContentType::ApplicationData, b"yes", pad, &mut short)
-            .unwrap();
-        key.seal(ContentType::ApplicationData, &[b'n'; 200], pad, &mut long)
-            .unwrap();
-        // Both records are 5 + 256 + 16 bytes on the wire...
-        assert_eq!(short.len(), HEADER_LEN + 256 + TAG_LEN);
-        assert_eq!(long.len(), short.len());
-        // ...and each opens to exactly what was sealed, padding stripped.
-        let (content_type, content) = opened(&short, 0).unwrap();
-        assert_eq!(
-            (content_type, content.as_slice()),
-            (ContentType::ApplicationData as u8, &b"yes"[..])
-        );
-        assert_eq!(opened(&long, 1).unwrap().1, [b'n'; 200]);
     }
 
     #[test]

@@ -29,13 +29,14 @@ use crate::error::Result;
 use crate::lesson07_key_exchange::{Handshake, client_exchange, server_exchange};
 use crate::lesson10_authentication::handshake::{read_signature, signed_message};
 use crate::lesson10_authentication::identity::ServerIdentity;
-use crate::tools::mallory::mitm::HANDSHAKE_TIMEOUT;
-use crate::tools::mallory::{ForgedSignature, MalloryOptions};
+use crate::tools::mallory::mitm::{ForgedSignature, HANDSHAKE_TIMEOUT};
+use crate::tools::mallory::relay::report;
 use crate::tools::proxy::Pair;
+use crate::tools::sink::Sink;
 
 /// Runs lesson 9's two handshakes against lesson 10 and reports how the
 /// client took the signature she had to make up.
-pub(super) fn mitm_signed(pair: &Pair, options: &MalloryOptions) -> Result<()> {
+pub(super) fn mitm_signed(pair: &Pair, signature: ForgedSignature, log: &Sink) -> Result<()> {
     let id = pair.id;
     let (mut client, mut server) = (&pair.client, &pair.server);
     // A client that never sends its key must not hold this thread forever.
@@ -50,7 +51,7 @@ pub(super) fn mitm_signed(pair: &Pair, options: &MalloryOptions) -> Result<()> {
 
     // What the client will check: client_pub || mallory_pub_1, by the server.
     let wanted = signed_message(&with_client.client_public, &with_client.server_public);
-    let (signature, how) = match options.signature {
+    let (signature, how) = match signature {
         ForgedSignature::Own => {
             let throwaway = ServerIdentity::generate()?;
             (
@@ -71,22 +72,25 @@ pub(super) fn mitm_signed(pair: &Pair, options: &MalloryOptions) -> Result<()> {
     // <- "signature" (lesson 10), the best she has.
     client.write_all(&signature)?;
     client.flush()?;
-    options.report(format!(
-        "#{id} handshake with the client: client key {}; I answered with my key {}\n\
+    report(
+        log,
+        format!(
+            "#{id} handshake with the client: client key {}; I answered with my key {}\n\
          #{id} handshake with the server: I sent my second key {}; server key {},\n\
          #{id}   and the server's signature over those two\n\
          #{id} lesson 10: the client wants the SERVER's signature over the client's key || my first key,\n\
          #{id}   and I do not have the server's secret key. I sent {how}",
-        crate::hex(&with_client.client_public),
-        crate::hex(&with_client.server_public),
-        crate::hex(&with_server.client_public),
-        crate::hex(&with_server.server_public),
-    ));
+            crate::hex(&with_client.client_public),
+            crate::hex(&with_client.server_public),
+            crate::hex(&with_server.client_public),
+            crate::hex(&with_server.server_public),
+        ),
+    );
 
     // The server gets nothing from her: she never got a session with the
     // client to relay from.
     let _ = pair.server.shutdown(Shutdown::Both);
-    options.report(format!("#{id} {}", client_verdict(&pair.client)));
+    report(log, format!("#{id} {}", client_verdict(&pair.client)));
     let _ = pair.client.shutdown(Shutdown::Both);
     Ok(())
 }

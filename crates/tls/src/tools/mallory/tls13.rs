@@ -32,35 +32,13 @@ use crate::lesson11_real_tls13::channel;
 use crate::lesson11_real_tls13::client::ClientConfig;
 use crate::lesson11_real_tls13::padding::Padding;
 use crate::lesson11_real_tls13::protection::TAG_LEN;
-use crate::lesson11_real_tls13::record::{ContentType, HEADER_LEN};
+use crate::lesson11_real_tls13::record::HEADER_LEN;
 use crate::lesson11_real_tls13::server::ServerConfig;
 use crate::runtime::socket::Socket;
-use crate::tools::mallory::MalloryOptions;
-use crate::tools::mallory::mitm::{HANDSHAKE_TIMEOUT, relay_plaintext};
-use crate::tools::proxy::{self, Pair};
-use crate::tools::tap::Direction;
-
-/// Counts the client's records to find its application data: the first
-/// record it encrypts is its Finished, every later one is data (or its
-/// close_notify). Plaintext records (ClientHello, change_cipher_spec) are
-/// handshake.
-#[derive(Debug, Default)]
-pub(super) struct ClientRecords {
-    encrypted: u64,
-}
-
-impl ClientRecords {
-    /// `Some(n)` if `record` is the client's n-th application data record
-    /// (counting from 1), `None` if it belongs to the handshake.
-    pub(super) fn application_record(&mut self, record: &[u8]) -> Option<u64> {
-        if record.first() != Some(&(ContentType::ApplicationData as u8)) {
-            return None;
-        }
-        self.encrypted += 1;
-        // Record 1 is the Finished.
-        self.encrypted.checked_sub(1).filter(|&n| n > 0)
-    }
-}
+use crate::tools::mallory::mitm::{HANDSHAKE_TIMEOUT, relay_both_ways};
+use crate::tools::mallory::relay::report;
+use crate::tools::proxy::Pair;
+use crate::tools::sink::Sink;
 
 /// Where the encrypted content sits in a whole record of `len` bytes: after
 /// the header, before the inner type byte and the tag. ChaCha20 is a stream
@@ -98,7 +76,7 @@ impl Impostor {
 
 /// Plays the server to the client with her own certificate; if the client
 /// accepts it, plays the client to the server and relays the plaintext.
-pub(super) fn mitm(pair: &Pair, impostor: &Impostor, options: &MalloryOptions) -> Result<()> {
+pub(super) fn mitm(pair: &Pair, impostor: &Impostor, log: &Sink) -> Result<()> {
     let id = pair.id;
     // A client that never sends its ClientHello must not hold this thread.
     pair.client.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
@@ -107,23 +85,29 @@ pub(super) fn mitm(pair: &Pair, impostor: &Impostor, options: &MalloryOptions) -
     let (from_client, to_client) = match accepted {
         Ok(halves) => halves,
         Err(e) => {
-            options.report(format!(
-                "#{id} I answered the ClientHello as the server, with a certificate for \
+            report(
+                log,
+                format!(
+                    "#{id} I answered the ClientHello as the server, with a certificate for \
                  {DEFAULT_SERVER_NAME} signed by my own throwaway CA\n\
                  #{id} the client REFUSED it ({e}): my CA is not one it trusts.\n\
                  #{id} I read nothing, and I never connected onward: the server heard nothing."
-            ));
+                ),
+            );
             let _ = pair.server.shutdown(Shutdown::Both);
             let _ = pair.client.shutdown(Shutdown::Both);
             return Ok(());
         }
     };
     pair.client.set_read_timeout(None)?;
-    options.report(format!(
-        "#{id} the client ACCEPTED my certificate: it trusts my CA. Connecting to the real \
+    report(
+        log,
+        format!(
+            "#{id} the client ACCEPTED my certificate: it trusts my CA. Connecting to the real \
          server as a client (trusting {})",
-        impostor.upstream_ca.display()
-    ));
+            impostor.upstream_ca.display()
+        ),
+    );
     // -> ClientHello to the real server, as any client would send.
     let upstream = ClientConfig {
         verifier: ServerVerifier::load(&impostor.upstream_ca, DEFAULT_SERVER_NAME)?,
@@ -132,56 +116,22 @@ pub(super) fn mitm(pair: &Pair, impostor: &Impostor, options: &MalloryOptions) -
     };
     let (from_server, to_server) =
         channel::connect(Socket::new(pair.server.try_clone()?), &upstream)?;
-    options.report(format!(
-        "#{id} two TLS sessions, both ending at me: I read and can change everything"
-    ));
-    proxy::both_ways(
+    report(
+        log,
+        format!("#{id} two TLS sessions, both ending at me: I read and can change everything"),
+    );
+    relay_both_ways(
         pair,
-        || {
-            relay_plaintext(
-                options,
-                id,
-                Direction::ClientToServer,
-                from_client,
-                to_server,
-                None,
-            )?;
-            let _ = pair.server.shutdown(Shutdown::Write);
-            Ok(())
-        },
-        || {
-            relay_plaintext(
-                options,
-                id,
-                Direction::ServerToClient,
-                from_server,
-                to_client,
-                None,
-            )?;
-            let _ = pair.client.shutdown(Shutdown::Write);
-            Ok(())
-        },
+        log,
+        (from_client, to_client),
+        (from_server, to_server),
+        None,
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_handshake_passes_and_data_records_are_numbered_from_1() {
-        let mut records = ClientRecords::default();
-        let hello = [22, 3, 1, 0, 1, 1];
-        let ccs = [20, 3, 3, 0, 1, 1];
-        let encrypted = [23, 3, 3, 0, 1, 1];
-        assert_eq!(records.application_record(&hello), None);
-        assert_eq!(records.application_record(&ccs), None);
-        // The Finished.
-        assert_eq!(records.application_record(&encrypted), None);
-        assert_eq!(records.application_record(&encrypted), Some(1));
-        assert_eq!(records.application_record(&encrypted), Some(2));
-        assert_eq!(records.application_record(&[]), None);
-    }
 
     #[test]
     fn the_content_sits_between_header_and_type_byte() {
@@ -196,8 +146,8 @@ mod tests {
         use crate::lesson11_real_tls13::TlsError;
         use crate::lesson11_real_tls13::key_schedule::Secret;
         use crate::lesson11_real_tls13::protection::{RecordKey, open_with_traffic_secret};
-        use crate::tools::mallory::tests::options;
-        use crate::tools::mallory::{Attack, DEFAULT_OFFSET};
+        use crate::lesson11_real_tls13::record::ContentType;
+        use crate::tools::mallory::flip::{DEFAULT_OFFSET, FlipArgs, flip};
         use crate::tools::tap::Lesson;
         let secret = Secret::from_bytes([4; 32]);
         let mut record = Vec::new();
@@ -209,9 +159,12 @@ mod tests {
                 &mut record,
             )
             .unwrap();
-        let mut opts = options(Attack::Flip, Some(Lesson::RealTls13));
-        opts.offset = DEFAULT_OFFSET;
-        let line = super::super::records::flip(&mut record, Lesson::RealTls13, &opts, "r");
+        let args = FlipArgs {
+            offset: DEFAULT_OFFSET,
+            known: "amount=100".into(),
+            wanted: "amount=900".into(),
+        };
+        let line = flip(&mut record, Lesson::RealTls13, &args, "r");
         // 5 + 21: the ciphertext of "amount=100".
         assert!(line.contains("FLIPPED wire bytes 26..36"), "{line}");
         assert_eq!(

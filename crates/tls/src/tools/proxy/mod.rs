@@ -14,6 +14,7 @@
 //! ([`limits`]). What it does with the bytes of each connection is the
 //! caller's business; the copying both callers build on is in [`relay`].
 
+pub mod args;
 pub mod limits;
 pub mod relay;
 
@@ -28,9 +29,10 @@ use crate::runtime::budget;
 use crate::runtime::gate::{Gate, accept_each};
 use crate::runtime::limits as descriptors;
 
+pub use args::{ProxyAddrs, ProxyArgs};
 pub use limits::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_WRITE_TIMEOUT,
-    ProxyArgs, ProxyLimits,
+    ProxyLimits,
 };
 use relay::RELAY_THREAD_STACK;
 pub use relay::{Pair, READ_CHUNK, both_ways, each_chunk, pump};

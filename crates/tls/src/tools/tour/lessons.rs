@@ -281,23 +281,12 @@ mod tests {
 
     #[test]
     fn mallory_accepts_every_attack_aimed_at_a_row() {
-        use crate::tools::mallory::{ForgedSignature, MalloryOptions};
+        use crate::tools::mallory::MalloryOptions;
         for row in rows() {
             for &attack in row.attacks {
-                let options = MalloryOptions {
-                    attack,
-                    lesson: Some(row.tap),
-                    offset: 0,
-                    known: b"a".to_vec(),
-                    wanted: b"b".to_vec(),
-                    record: 1,
-                    nonce: row.wire.nonce(),
-                    rewrite: None,
-                    signature: ForgedSignature::Own,
-                    sink: Default::default(),
-                    ca_out: None,
-                    ca: std::path::PathBuf::new(),
-                };
+                let mut options =
+                    MalloryOptions::with_defaults(attack, Some(row.tap), Default::default());
+                options.mitm.nonce = row.wire.nonce();
                 assert!(options.lesson().is_ok(), "{} {attack:?}", row.label);
             }
         }

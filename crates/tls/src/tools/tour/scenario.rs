@@ -18,22 +18,18 @@
 //! program ends; they hold a listener and a thread each, nothing more.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::error::Result;
-use crate::lesson11_real_tls13::certs::DEFAULT_CA_FILE;
 use crate::runtime::options::ServerOptions;
 use crate::runtime::socket::Socket;
 use crate::runtime::sync::lock;
 use crate::tools::annotate::Block;
 use crate::tools::eve::{self, EveOptions};
 use crate::tools::hexdump::Style;
-use crate::tools::mallory::{
-    self, Attack, DEFAULT_OFFSET, ForgedSignature, Impostor, MalloryOptions,
-};
+use crate::tools::mallory::{self, Attack, Impostor, MalloryOptions};
 use crate::tools::proxy::{self, ProxyLimits};
 use crate::tools::sink::Sink;
 use crate::tools::tap::Lesson;
@@ -46,9 +42,8 @@ use crate::tools::tour::lessons::Row;
 pub const FREE_LOOPBACK_PORT: &str = "127.0.0.1:0";
 /// The line the client sends: lesson 4's bank request.
 pub const REQUEST: &[u8] = crate::lesson04_ctr_malleability::REQUEST;
-/// What Mallory's `flip` knows is in the request, and what she wants there.
-pub const KNOWN: &[u8] = b"amount=100";
-/// See [`KNOWN`].
+/// What Mallory's `flip` wants the server to read (her `--wanted` default,
+/// which the tour runs her with).
 pub const WANTED: &[u8] = b"amount=900";
 /// How long any one wait in a run may take. Runs normally finish in
 /// milliseconds; this only bounds a run that went wrong.
@@ -187,26 +182,15 @@ fn start_front(
             })
         }
         Front::Mallory(attack) => {
-            // Her defaults, as `mallory --attack ATTACK --lesson N` has them.
-            let options = MalloryOptions {
-                attack,
-                lesson: Some(row.tap),
-                offset: DEFAULT_OFFSET,
-                known: KNOWN.to_vec(),
-                wanted: WANTED.to_vec(),
-                record: 1,
-                nonce: row.wire.nonce(),
-                rewrite: None,
-                signature: ForgedSignature::Own,
-                sink,
-                ca_out: None,
-                // Only read if a client accepts her certificate; none does.
-                ca: PathBuf::from(DEFAULT_CA_FILE),
-            };
+            // Her defaults, as `mallory --attack ATTACK --lesson N` has them
+            // (her lesson 11 `--ca` is only read if a client accepts her
+            // certificate; none does), and the row's nonce mode.
+            let mut options = MalloryOptions::with_defaults(attack, Some(row.tap), sink);
+            options.mitm.nonce = row.wire.nonce();
             let lesson = options.lesson()?;
             // Lesson 11's mitm: her own throwaway CA and certificate.
             let impostor = if attack == Attack::Mitm && lesson == Lesson::RealTls13 {
-                Some(Arc::new(Impostor::new(None, &options.ca)?))
+                Some(Arc::new(Impostor::new(None, &options.mitm.ca)?))
             } else {
                 None
             };
