@@ -48,13 +48,15 @@ pub struct View {
     c2s: Splitter,
     s2c: Splitter,
     // Records seen so far in each direction: [client's, server's]. Shown in
-    // the headings; lesson 5's sequence numbers and lesson 11's counts are
-    // per direction too, so the numbers line up with what the lessons say.
+    // the headings, counted per direction as lesson 5's sequence numbers
+    // and lesson 11's counts are (those start at 0, these at 1).
     records: [u64; 2],
     // Lessons 9 and 10: the client's public key names the session in the
     // key log; the keys, once found, serve every later record.
     client_public: Option<[u8; PUBLIC_KEY_LEN]>,
+    // `--keylog`, kept only for lessons 9 and 10.
     keylog: Option<KeyLog>,
+    // Both directions' keys, from one lookup; `None` until the log has them.
     keys: Option<LoggedKeys>,
     // Lesson 11's records and keys: TLS needs more state (phases, counts,
     // message spills), kept in its own view.
