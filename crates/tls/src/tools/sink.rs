@@ -43,8 +43,8 @@ impl Sink {
 
     /// Shows blocks, rendered in `style` (Eve's dump).
     pub fn show(&self, blocks: Vec<Block>, style: &Style) {
-        // Most reads complete no unit (a record still arriving): nothing to
-        // render, and no lock to take.
+        // A read that completes no unit (a record still arriving) has
+        // nothing to render, and takes no lock.
         if blocks.is_empty() {
             return;
         }

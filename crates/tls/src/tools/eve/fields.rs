@@ -16,9 +16,9 @@
 //! in lesson 2 she reads everything; from lesson 3 the payload is noise
 //! (though lesson 3's key is a constant in the program, and lesson 4 shows
 //! the noise can still be steered); lesson 5 adds a sequence number she
-//! can read but no one can change unseen; lesson 9's keys come from a key exchange she
-//! only saw the public half of. The length, though, is always hers: it is
-//! the first field of every record, and no lesson hides it.
+//! can read but no one can change unseen; lesson 9's keys come from a key
+//! exchange she only saw the public half of. The length, though, is always
+//! hers: it is the first field of every record, and no lesson hides it.
 //!
 //! Input: one whole record from the splitter, prefix included, whose
 //! length it has already checked against the lesson's limits. The fields

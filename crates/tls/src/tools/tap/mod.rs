@@ -25,9 +25,9 @@
 //! Every field the splitter needs is in the clear in every lesson: the
 //! lengths (a reader must know them before it can decrypt), the nonces
 //! where a lesson sends them (the receiver needs them too), the public
-//! keys and the signature. That is
-//! why Eve can draw each record's layout without any key, and why the
-//! lengths and the timing are what encryption leaves her.
+//! keys and the signature. That is why Eve can draw each record's layout
+//! without any key, and why the lengths and the timing are what
+//! encryption leaves her.
 //!
 //! The splitter only *reads* the format; it never needs a key. A length it
 //! cannot believe (too short, or over the lesson's limit) is reported once as
@@ -261,8 +261,8 @@ impl Layout {
 }
 
 /// The two directions of a connection. Each has its own stream, cut by
-/// its own splitter: TCP carries them independently, and in lessons 5, 9
-/// and 11 each has its own count of records (and, from 9 on, its own key).
+/// its own splitter: TCP carries them independently, in lessons 5 and 11
+/// each has its own count of records, and from lesson 9 on its own key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
     /// Bytes the client sends.

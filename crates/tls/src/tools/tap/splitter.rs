@@ -147,8 +147,9 @@ impl Splitter {
         pending.extend_from_slice(chunk);
         // Cut from the front; `used` bytes are consumed, drained once below
         // (draining after each unit would move the rest of the buffer once
-        // per record: slow for a chunk of many small ones). One chunk can finish many units (TCP may deliver a whole flight in
-        // one read), so cut until `next_unit` asks for more bytes.
+        // per record: slow for a chunk of many small ones). One chunk can
+        // finish many units (TCP may deliver a whole flight in one read), so
+        // cut until `next_unit` asks for more bytes.
         let mut used = 0;
         while let Some((unit, len)) = self.next_unit(pending.get(used..).unwrap_or_default()) {
             units.push(unit);

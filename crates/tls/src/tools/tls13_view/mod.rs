@@ -337,8 +337,7 @@ fn failed(why: String) -> Decryption {
 /// All three are in the clear on every record, encrypted or not (5.1). On
 /// an encrypted record they are also the AEAD's associated data (5.2): Eve
 /// can read them, and Mallory cannot change one without the record failing
-/// to open. They
-/// share the `Length` kind, the colour of framing.
+/// to open. They share the `Length` kind, the colour of framing.
 fn header_fields(header: &[u8]) -> Vec<Field> {
     // Checked reads: a header cut short becomes one malformed field.
     let part = |range: std::ops::Range<usize>| header.get(range).unwrap_or_default();
