@@ -161,6 +161,9 @@ pub fn render_fields(annotated: &Annotated, style: &Style) -> String {
 
 /// One field: name, then hex lines, then the "more bytes" summary and note.
 fn render_field(out: &mut String, field: &Field, bytes: &[u8], start: usize, style: &Style) {
+    // A peer picks the sizes: a 16 MiB lesson 2 record would be a million
+    // lines. Only the first `field_limit` bytes are drawn, and the rest is
+    // counted, so the output stays proportional to what a reader can use.
     let shown = bytes.get(..style.field_limit).unwrap_or(bytes);
     let name = format!("{:<NAME_WIDTH$}", field.name);
     let blank = " ".repeat(NAME_WIDTH);
@@ -177,6 +180,8 @@ fn render_field(out: &mut String, field: &Field, bytes: &[u8], start: usize, sty
         } else {
             blank.clone()
         };
+        // Offsets are into the unit, as the lesson's own diagrams count
+        // them: the first byte of the length prefix is 0000.
         let offset = start + i * BYTES_PER_LINE;
         let hex = style.paint(field.kind, &format!("{:<47}", hex_line(line)));
         let _ = writeln!(out, "  {label}  {offset:04x}  {hex}  {}", ascii(line));
@@ -184,6 +189,8 @@ fn render_field(out: &mut String, field: &Field, bytes: &[u8], start: usize, sty
     if let Some(hidden) = bytes.len().checked_sub(shown.len()).filter(|&n| n > 0) {
         let _ = writeln!(out, "  {blank}  ... {hidden} more bytes");
     }
+    // The note is the decoded meaning (a length's value, a message's name),
+    // under the bytes it explains.
     if let Some(note) = &field.note {
         let _ = writeln!(out, "  {blank}  {note}");
     }
@@ -201,7 +208,9 @@ fn hex_line(bytes: &[u8]) -> String {
     s
 }
 
-/// The printable-ASCII column: anything else becomes a dot.
+/// The printable-ASCII column: anything else becomes a dot. A peer's
+/// bytes reach the terminal only this way or quoted, never raw, so they
+/// cannot carry escape sequences to the reader's screen.
 fn ascii(bytes: &[u8]) -> String {
     bytes
         .iter()

@@ -10,7 +10,7 @@
 //!   last look.
 //! - A record can reach Eve a moment before its keys reach the file (the
 //!   writer logs after it sends), so a lookup that is allowed to wait tries
-//!   again every [`POLL`] for up to [`PATIENCE`].
+//!   again every `POLL` (50 ms) for up to [`PATIENCE`].
 //! - Eve waits in vain at most once per connection. After that she still
 //!   looks, but never waits: a log that lacks a session would otherwise cost
 //!   every record two seconds, holding the relay still.

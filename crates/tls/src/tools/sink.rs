@@ -13,7 +13,9 @@ use crate::runtime::sync::lock;
 use crate::tools::annotate::Block;
 use crate::tools::hexdump::{self, Style};
 
-/// Where a report goes.
+/// Where a report goes. One sink serves every connection of a tool, so a
+/// call hands over whole blocks or whole lines: two connections' reports
+/// interleave block by block, never inside one.
 #[derive(Clone, Debug, Default)]
 pub enum Sink {
     /// Rendered and queued for stdout, never waiting: the programs.
@@ -41,12 +43,20 @@ impl Sink {
 
     /// Shows blocks, rendered in `style` (Eve's dump).
     pub fn show(&self, blocks: Vec<Block>, style: &Style) {
+        // A read that completes no unit (a record still arriving) has
+        // nothing to render, and takes no lock.
         if blocks.is_empty() {
             return;
         }
+        // Rendered once, outside any lock: the memory sink keeps the same
+        // text stdout would have shown, so the tour reads what a user sees.
         let text: String = blocks.iter().map(|b| hexdump::render(b, style)).collect();
         match self {
+            // Queued for the runtime's printer thread, which writes in order;
+            // if its queue is full the text is dropped and counted rather
+            // than stall the relaying thread, which goes back to its bytes.
             Sink::Stdout => output::print(Stream::Stdout, text),
+            // Text and blocks under one lock, so the two never disagree.
             Sink::Memory(kept) => {
                 let mut kept = lock(kept);
                 kept.text.push_str(&text);
@@ -55,7 +65,8 @@ impl Sink {
         }
     }
 
-    /// Hands over whole lines of text (Mallory's log).
+    /// Hands over whole lines of text (Mallory's log): already words, so
+    /// nothing to render.
     pub fn print(&self, text: &str) {
         match self {
             Sink::Stdout => output::print(Stream::Stdout, text.to_string()),
@@ -63,7 +74,8 @@ impl Sink {
         }
     }
 
-    /// The text kept so far (nothing, for stdout).
+    /// The text kept so far (nothing, for stdout: what was printed is
+    /// gone).
     pub fn text(&self) -> String {
         match self {
             Sink::Stdout => String::new(),
@@ -71,7 +83,8 @@ impl Sink {
         }
     }
 
-    /// The blocks kept so far (none, for stdout).
+    /// The blocks kept so far (none, for stdout). A copy, so the tour can
+    /// pick from them while the tools are still relaying.
     pub fn blocks(&self) -> Vec<Block> {
         match self {
             Sink::Stdout => Vec::new(),

@@ -11,6 +11,19 @@
 //!
 //! What is in the clear is named for what it is; only lesson 2's payload
 //! is readable, so only it gets a quoted note.
+//!
+//! Read down the table and the course's progress shows in what Eve loses:
+//! in lesson 2 she reads everything; from lesson 3 the payload is noise
+//! (though lesson 3's key is a constant in the program, and lesson 4 shows
+//! the noise can still be steered); lesson 5 adds a sequence number she
+//! can read but no one can change unseen; lesson 9's keys come from a key
+//! exchange she only saw the public half of. The length, though, is always
+//! hers: it is the first field of every record, and no lesson hides it.
+//!
+//! Input: one whole record from the splitter, prefix included, whose
+//! length it has already checked against the lesson's limits. The fields
+//! are still cut with checked reads, so a record that did not match its
+//! length would show short fields, not crash Eve.
 
 use crate::tools::annotate::{Field, Kind};
 use crate::tools::hexdump::{TEXT_LIMIT, quoted};
@@ -18,16 +31,22 @@ use crate::tools::tap::{Layout, Lesson};
 
 /// A whole record cut into its named fields for `lesson`.
 pub fn record_fields(lesson: Lesson, bytes: &[u8]) -> Vec<Field> {
+    // Lesson 1 (and 11, which `tls13_view` cuts) has no layout: the whole
+    // unit is one run of text.
     let Some(layout) = lesson.layout() else {
         return vec![Field::new("text", Kind::Plaintext, bytes)];
     };
     let part = |range: std::ops::Range<usize>| bytes.get(range).unwrap_or_default();
+    // The prefix's value, for the note; the parts themselves are placed by
+    // the record's real size, so the fields always add up to the bytes.
     let len = layout.read_len(bytes).unwrap_or(0);
     let payload = layout.payload_range(bytes.len());
     let mut fields = vec![
         Field::new("length", Kind::Length, part(0..layout.prefix))
             .with_note(length_note(lesson, &layout, len)),
     ];
+    // Lesson 5 only: the sequence number rides in the clear, right after
+    // the prefix.
     if layout.seq > 0 {
         let seq = part(layout.seq_range());
         let mut field = Field::new("seq", Kind::Sequence, seq);
@@ -38,9 +57,14 @@ pub fn record_fields(lesson: Lesson, bytes: &[u8]) -> Vec<Field> {
         }
         fields.push(field);
     }
+    // Lessons 3 to 10: the nonce is sent so the receiver can decrypt. It is
+    // no secret: its job is to differ for every record under one key
+    // (random in lessons 3 and 5; random or a counter in lesson 9).
     if layout.nonce > 0 {
         fields.push(Field::new("nonce", Kind::Nonce, part(layout.nonce_range())));
     }
+    // Lesson 2 sends the message itself; every later lesson sends it
+    // encrypted, and without a key Eve can only name it ciphertext.
     if lesson == Lesson::Records {
         let text = part(payload);
         fields
@@ -61,7 +85,13 @@ pub fn record_fields(lesson: Lesson, bytes: &[u8]) -> Vec<Field> {
 }
 
 /// `= 39: nonce(12) + ciphertext(11) + tag(16)`.
+///
+/// The length counts everything after the prefix, so the note shows what
+/// it is made of; the ciphertext's share is then the message's exact size,
+/// since neither cipher pads (CTR and ChaCha20 are stream ciphers).
 fn length_note(lesson: Lesson, layout: &Layout, len: usize) -> String {
+    // Saturating: a length below the minimum never reaches here (the
+    // splitter refused it), but the note is safe even so.
     let payload = len.saturating_sub(layout.min_len());
     match lesson {
         Lesson::Records => format!("= {len}: payload({payload})"),

@@ -25,7 +25,7 @@
 //!   in the clear (suites, key shares, server name), then only "encrypted
 //!   record" and a length, certificate included; with the NSS key log the
 //!   programs write, every record's real type and contents
-//!   (`tls13_view.rs`).
+//!   (`tls13_view/`).
 //!
 //! The work is split by idea: this file relays and hands what she sees to
 //! the sink; `view.rs` turns the bytes of each direction into blocks (the

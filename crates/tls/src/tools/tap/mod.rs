@@ -22,6 +22,13 @@
 //!            these get their own state rather than a [`Layout`]
 //! ```
 //!
+//! Every field the splitter needs is in the clear in every lesson: the
+//! lengths (a reader must know them before it can decrypt), the nonces
+//! where a lesson sends them (the receiver needs them too), the public
+//! keys and the signature. That is why Eve can draw each record's layout
+//! without any key, and why the lengths and the timing are what
+//! encryption leaves her.
+//!
 //! The splitter only *reads* the format; it never needs a key. A length it
 //! cannot believe (too short, or over the lesson's limit) is reported once as
 //! malformed, and from then on the direction is shown as raw chunks, so a
@@ -42,6 +49,11 @@ use crate::lesson09_encrypted_echo::record as lesson09_record;
 
 /// The lessons whose wire format the tools understand, named after their
 /// texts in `lessons/` and modules in the library.
+///
+/// Lessons 4, 6, 7 and 8 have no variant: each runs as one demo program
+/// (`4-ctr-malleability`, `6-aead-demo`, ...) with no connection for a tool
+/// to stand on. Their ideas reach the wire in the lessons that follow:
+/// lesson 5 answers 4, and lesson 9 puts 6, 7 and 8 together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lesson {
     /// Lesson 1, `lesson01_plaintext`: raw bytes, no framing.
@@ -84,8 +96,11 @@ impl Lesson {
     /// [`Lesson::has_tls_records`]). Every number comes from the lesson's
     /// own constants.
     pub fn layout(self) -> Option<Layout> {
+        // Taken from the lessons rather than written again here, so that a
+        // lesson that changes its format changes what Eve cuts with it.
         match self {
             Lesson::Plaintext | Lesson::RealTls13 => None,
+            // Lesson 2: a length and the text it frames, nothing else.
             Lesson::Records => Some(Layout {
                 prefix: lesson02_records::PREFIX_LEN,
                 seq: 0,
@@ -93,6 +108,8 @@ impl Lesson {
                 tag: 0,
                 max_len: lesson02_records::MAX_PAYLOAD_LEN,
             }),
+            // Lesson 3: the same frame; the body starts with a fresh 16-byte
+            // CTR nonce, and nothing at the end proves the body unchanged.
             Lesson::CtrChannel => Some(Layout {
                 prefix: lesson02_records::PREFIX_LEN,
                 seq: 0,
@@ -100,6 +117,9 @@ impl Lesson {
                 tag: 0,
                 max_len: lesson02_records::MAX_PAYLOAD_LEN,
             }),
+            // Lesson 5: a sequence number first (so a replayed or reordered
+            // record is refused), then lesson 3's body, then the HMAC-SHA256
+            // tag over sequence number, nonce and ciphertext.
             Lesson::Mac => Some(Layout {
                 prefix: lesson02_records::PREFIX_LEN,
                 seq: lesson05_mac::SEQ_LEN,
@@ -107,7 +127,8 @@ impl Lesson {
                 tag: lesson05_mac::TAG_LEN,
                 max_len: lesson02_records::MAX_PAYLOAD_LEN,
             }),
-            // Lesson 10 changed the handshake, not the records.
+            // Lesson 10 changed the handshake, not the records. Lesson 9's
+            // prefix is two bytes, so a record holds at most 64 KiB - 1.
             Lesson::EncryptedEcho | Lesson::Authentication => Some(Layout {
                 prefix: lesson09_record::PREFIX_LEN,
                 seq: 0,
@@ -118,17 +139,20 @@ impl Lesson {
         }
     }
 
-    /// Lessons 9 and 10 open each direction with a public key.
+    /// Lessons 9 and 10 open each direction with a public key: 32 bytes
+    /// with no prefix, before the first record.
     pub fn has_handshake(self) -> bool {
         matches!(self, Lesson::EncryptedEcho | Lesson::Authentication)
     }
 
-    /// Lesson 11: TLS 1.3 records, each behind a 5-byte header.
+    /// Lesson 11: TLS 1.3 records, each behind a 5-byte header. Its length
+    /// comes after the type and version, so a `Layout` cannot describe it.
     pub fn has_tls_records(self) -> bool {
         self == Lesson::RealTls13
     }
 
-    /// Lesson 10: the server's public key is followed by its signature.
+    /// Lesson 10: the server's public key is followed by its signature. The
+    /// client proves nothing about itself, so its direction has none.
     pub fn has_signature(self, direction: Direction) -> bool {
         self == Lesson::Authentication && direction == Direction::ServerToClient
     }
@@ -144,7 +168,8 @@ impl FromStr for Lesson {
     type Err = String;
 
     /// `"1"`, `"2"`, `"3"`, `"5"`, `"9"`, `"10"` or `"11"`, as typed after
-    /// `--lesson`.
+    /// `--lesson`. The tools cannot tell one lesson's bytes from another's
+    /// (a lesson 2 length and lesson 3's look the same), so they are told.
     fn from_str(s: &str) -> Result<Lesson, String> {
         match s.trim() {
             "1" => Ok(Lesson::Plaintext),
@@ -161,7 +186,13 @@ impl FromStr for Lesson {
     }
 }
 
-/// The shape of one lesson's record.
+/// The shape of one lesson's record: where each part sits, in the order
+/// the lesson's writer puts them down.
+///
+/// ```text
+/// | prefix | seq | nonce | payload ........ | tag |
+///   length counts everything after the prefix
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
     /// Bytes in the big-endian length prefix (2 or 4).
@@ -172,21 +203,27 @@ pub struct Layout {
     pub nonce: usize,
     /// Bytes of tag at the end of the body (0 if none).
     pub tag: usize,
-    /// The largest length the lesson accepts.
+    /// The largest length the lesson accepts: the bound that stops a peer
+    /// from making a reader (or Eve) wait for, and hold, any length it
+    /// likes.
     pub max_len: usize,
 }
 
 impl Layout {
     /// The smallest length that can hold the sequence number, the nonce
-    /// and the tag.
+    /// and the tag. A length below it cannot be one of the lesson's
+    /// records: its parts would overlap.
     pub fn min_len(&self) -> usize {
         self.seq + self.nonce + self.tag
     }
 
     /// Reads the length prefix at the start of `bytes`, if all of it is there.
     pub fn read_len(&self, bytes: &[u8]) -> Option<usize> {
+        // `None` while the prefix is still arriving: TCP may cut a record
+        // anywhere, even inside its first four bytes.
         let prefix = bytes.get(..self.prefix)?;
-        // Big-endian: the first byte is the most significant.
+        // Big-endian: the first byte is the most significant. At most four
+        // bytes, so the value always fits a usize of 32 bits or more.
         Some(
             prefix
                 .iter()
@@ -195,6 +232,8 @@ impl Layout {
     }
 
     /// Where the sequence number sits in a whole record (prefix included).
+    /// The ranges are offsets into the record as the splitter hands it
+    /// over, prefix first, so Eve's field offsets match a capture's.
     pub fn seq_range(&self) -> Range<usize> {
         self.prefix..self.prefix + self.seq
     }
@@ -208,6 +247,9 @@ impl Layout {
     /// Where the payload (plaintext or ciphertext) sits in a whole record of
     /// `record_len` bytes.
     pub fn payload_range(&self, record_len: usize) -> Range<usize> {
+        // The tag is found from the end, since its size is fixed and the
+        // payload's is not; a record too short for a tag gets an empty
+        // payload instead of a range that runs backwards.
         let start = self.nonce_range().end;
         start..record_len.saturating_sub(self.tag).max(start)
     }
@@ -218,7 +260,9 @@ impl Layout {
     }
 }
 
-/// The two directions of a connection.
+/// The two directions of a connection. Each has its own stream, cut by
+/// its own splitter: TCP carries them independently, in lessons 5 and 11
+/// each has its own count of records, and from lesson 9 on its own key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
     /// Bytes the client sends.
@@ -236,7 +280,8 @@ impl fmt::Display for Direction {
     }
 }
 
-/// One complete piece of a stream.
+/// One complete piece of a stream: what Eve prints one block for, and the
+/// piece Mallory's record attacks flip or replay.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unit {
     /// Lesson 1 (or after a malformed length): bytes exactly as one read
@@ -259,7 +304,8 @@ pub enum Unit {
 }
 
 impl Unit {
-    /// The unit's bytes, exactly as they were on the wire.
+    /// The unit's bytes, exactly as they were on the wire (a record keeps
+    /// its prefix or header, so Mallory can send it on as it came).
     pub fn bytes(&self) -> &[u8] {
         match self {
             Unit::Chunk(b) | Unit::PublicKey(b) | Unit::Signature(b) | Unit::Record(b) => b,
