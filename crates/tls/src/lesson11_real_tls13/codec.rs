@@ -194,10 +194,13 @@ pub fn put_extension(out: &mut Vec<u8>, extension_type: u16, data: impl FnOnce(&
 /// appears twice (RFC 8446 4.2).
 pub fn extensions<'a>(mut r: Reader<'a>) -> Result<Vec<(u16, &'a [u8])>, TlsError> {
     let mut found: Vec<(u16, &'a [u8])> = Vec::new();
+    // The types seen so far, in a set: a hello of 16k empty extensions
+    // would otherwise cost 16k * 16k comparisons.
+    let mut seen = std::collections::BTreeSet::new();
     while !r.is_empty() {
         let extension_type = r.u16()?;
         let data = r.vec_u16()?.rest();
-        if found.iter().any(|(t, _)| *t == extension_type) {
+        if !seen.insert(extension_type) {
             return Err(TlsError::IllegalParameter("an extension appears twice"));
         }
         found.push((extension_type, data));

@@ -139,6 +139,9 @@ impl Splitter {
         if pending.try_reserve_exact(chunk.len()).is_err() {
             self.state = State::Raw;
             pending.clear();
+            // Nothing is held any more: give the claim back, as above, or
+            // it would stay charged until the connection ends.
+            let _ = self.charge.set(0);
             units.push(Unit::Chunk(chunk.to_vec()));
             return units;
         }
