@@ -107,8 +107,9 @@ fn lesson3_long_session_is_byte_for_byte_the_same_through_eve() {
 fn lesson1_long_session_is_byte_for_byte_the_same_through_eve() {
     let eve = same_output_through_eve("1", "1-plain-echo-server", "1-plain-echo-client");
     // Lesson 1 hides nothing: the text is right there in Eve's dump.
-    assert!(eve.stdout().contains(&format!("line 0: {SECRET}")));
-    assert!(eve.stdout().contains("lesson 1 chunk"));
+    // Her dumps go to stdout, read by another thread: wait for them.
+    assert!(eve.wait_stdout(&format!("line 0: {SECRET}"), 1));
+    assert!(eve.wait_stdout("lesson 1 chunk", 1));
 }
 
 #[test]
@@ -126,7 +127,7 @@ fn lesson2_records_show_length_and_readable_payload() {
         "{}",
         eve.stdout()
     );
-    assert!(eve.stdout().contains("= 23: payload(23)"));
+    assert!(eve.wait_stdout("= 23: payload(23)", 1));
     drop(server);
 }
 

@@ -361,11 +361,7 @@ fn mitm_is_refused(signature: &str, mallory_says: &str) {
         "{}",
         mallory.stdout()
     );
-    assert!(
-        mallory.stdout().contains(mallory_says),
-        "{}",
-        mallory.stdout()
-    );
+    assert!(mallory.wait_stdout(mallory_says, 1), "{}", mallory.stdout());
     assert!(
         !mallory.stdout().contains("plaintext"),
         "{}",

@@ -196,9 +196,8 @@ fn flip_fails_the_tag_and_the_server_answers_bad_record_mac() {
     client_failed(&out, "peer sent alert bad_record_mac");
     assert_eq!(text(&out.stdout), "");
     assert!(
-        mallory.stdout().contains(
-            "application data record #1: FLIPPED wire bytes 26..36 (\"amount=100\" -> \"amount=900\")"
-        ),
+        mallory.wait_stdout(
+            "application data record #1: FLIPPED wire bytes 26..36 (\"amount=100\" -> \"amount=900\")", 1),
         "{}",
         mallory.stdout()
     );
@@ -220,9 +219,7 @@ fn replay_fails_on_the_sequence_number_in_the_nonce() {
     client_failed(&out, "peer sent alert bad_record_mac");
     assert_eq!(text(&out.stdout), format!("{REQUEST}\n"));
     assert!(
-        mallory
-            .stdout()
-            .contains("application data record #1: forwarded, then REPLAYED"),
+        mallory.wait_stdout("application data record #1: forwarded, then REPLAYED", 1),
         "{}",
         mallory.stdout()
     );
@@ -244,9 +241,10 @@ fn reflect_fails_on_the_other_directions_key() {
     client_failed(&out, "record failed authentication (bad_record_mac)");
     assert_eq!(text(&out.stdout), "");
     assert!(
-        mallory
-            .stdout()
-            .contains("application data record #1: REFLECTED back to the client"),
+        mallory.wait_stdout(
+            "application data record #1: REFLECTED back to the client",
+            1
+        ),
         "{}",
         mallory.stdout()
     );
@@ -271,9 +269,10 @@ fn mitm_with_her_own_ca_is_refused_by_the_client() {
         mallory.stdout()
     );
     assert!(
-        mallory
-            .stdout()
-            .contains("a certificate for localhost signed by my own throwaway CA"),
+        mallory.wait_stdout(
+            "a certificate for localhost signed by my own throwaway CA",
+            1
+        ),
         "{}",
         mallory.stdout()
     );
@@ -319,11 +318,7 @@ fn mitm_reads_everything_from_a_client_that_trusts_her_ca() {
         "{}",
         mallory.stdout()
     );
-    assert!(
-        mallory
-            .stdout()
-            .contains("the client ACCEPTED my certificate")
-    );
+    assert!(mallory.wait_stdout("the client ACCEPTED my certificate", 1));
     // The real server served Mallory, not the client.
     assert_eq!(server.printed_messages(), [REQUEST]);
     let _ = fs::remove_file(server_ca);
