@@ -104,6 +104,9 @@ pub enum ForgedSignature {
 }
 
 /// `FROM:TO`, for `--rewrite`.
+// Unlike `flip`, FROM and TO may differ in length: she re-encrypts the
+// whole message, so the record's length is hers to choose. The only trace
+// left for Eve is a record a few bytes longer or shorter than usual.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rewrite {
     /// Bytes to look for in client messages.
@@ -139,6 +142,9 @@ pub(super) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Plays server to the client and client to the server, and relays the
 /// plaintext between the two sessions.
 pub(super) fn mitm(pair: &Pair, args: &MitmArgs, log: &Sink) -> Result<()> {
+    // The client's handshake first, then the server's: if the client never
+    // sends a key, or sends a bad one, the server never sees a handshake
+    // from Mallory at all.
     let id = pair.id;
     let nonce = args.nonce;
     // A client that never sends its key must not hold this thread forever.
@@ -154,6 +160,8 @@ pub(super) fn mitm(pair: &Pair, args: &MitmArgs, log: &Sink) -> Result<()> {
     // mallory -> server: HER key, not the client's; server -> mallory: server_pub.
     // Lesson 9's server has no idea who its clients are: a fresh key from
     // Mallory is as welcome as a fresh key from anyone.
+    // Her second key pair is fresh, not a copy of the first: each session
+    // gets its own secret, and neither side can compare keys to notice.
     let (from_server, to_server, with_server) =
         channel::connect(Socket::new(pair.server.try_clone()?), nonce)?;
     // The four public keys, printed in pairs: each side's view next to what
@@ -223,6 +231,9 @@ pub(super) fn relay_both_ways(
 }
 
 /// Decrypts with one session, prints, edits, and encrypts with the other.
+// Messages, not records: each leg is framed by its own session, so the
+// record that leaves need not be the size of the one that came in (a
+// rewrite changes it), and Eve, watching both legs, can see that.
 pub(super) fn relay_plaintext(
     log: &Sink,
     id: u64,
@@ -241,6 +252,8 @@ pub(super) fn relay_plaintext(
             "#{id} {direction}  plaintext {}",
             quoted(message, TEXT_LIMIT)
         );
+        // Edited only if the bytes are there: a message without FROM goes
+        // on as it came, and the log says nothing was changed.
         let edited = rewrite.map(|r| replace_all(message, &r.from, &r.to));
         match edited {
             // Re-sealed under the other session: the receiver's tag check
@@ -251,6 +264,8 @@ pub(super) fn relay_plaintext(
                 report(log, line);
                 to.write_message(&edited)?;
             }
+            // Untouched, but still re-sealed: the receiver can only open
+            // what was sealed under its own session's key.
             _ => {
                 report(log, line);
                 to.write_message(message)?;

@@ -52,6 +52,8 @@ pub enum Attack {
 pub struct MalloryOptions {
     /// The attack.
     pub attack: Attack,
+    // `None` only when `--lesson` was not given; `lesson()` below decides
+    // whether the attack can do without it.
     /// The wire format (`mitm` implies lesson 9).
     pub lesson: Option<Lesson>,
     /// `flip`'s flags.
@@ -84,6 +86,8 @@ impl MalloryOptions {
         // No arguments at all: clap fills in every default, and none of
         // these flags is required, so this cannot fail.
         let defaults = <Defaults as clap::Parser>::try_parse_from(["mallory"]);
+        // `unreachable!` is safe here: the input is the fixed argv above,
+        // never a peer's bytes or the user's.
         let Ok(Defaults { flip, replay, mitm }) = defaults else {
             unreachable!("every Mallory flag has a default")
         };
@@ -121,6 +125,7 @@ impl MalloryOptions {
                         .into(),
                 ));
             }
+            // A record attack on any wire format it was given.
             (_, Some(lesson)) => lesson,
         };
         // A flip changes bytes in place: it can neither add nor remove any.
@@ -134,6 +139,8 @@ impl MalloryOptions {
             ));
         }
         // Lesson 1 has no records to count, and record 0 does not exist.
+        // (Record numbers come from the relay, which counts from 1 in each
+        // direction, so 0 would silently replay nothing.)
         if self.attack == Attack::Replay && (lesson == Lesson::Plaintext || self.replay.record == 0)
         {
             return Err(Error::Usage(

@@ -115,6 +115,8 @@ impl ClientRecords {
 }
 
 /// One line (or a few) of Mallory's log.
+// One `print` per report, newline included: the two directions' threads
+// both report, and a report must not be split by the other's.
 pub fn report(log: &Sink, text: String) {
     log.print(&format!("{text}\n"));
 }
