@@ -119,6 +119,8 @@ impl MalloryOptions {
                     "--attack mitm is for lesson 9, 10 or 11 ({other} has no handshake to hijack)"
                 )));
             }
+            // Without a lesson the length could be a u32, a u16 or bytes 3
+            // and 4 of a TLS header: a guess would cut the stream wrongly.
             (_, None) => {
                 return Err(Error::Usage(
                     "this attack needs --lesson N (1, 2, 3, 5, 9, 10 or 11) to find the records"
