@@ -12,6 +12,20 @@
 //! the record layout, to find where the message's bytes sit. Lesson 3
 //! believes the edit; from lesson 5 on a MAC or a tag notices it, and the
 //! record is refused before anything is decrypted.
+//!
+//! Which property it tests, lesson by lesson:
+//!
+//! ```text
+//! lesson 3    AES-CTR, no MAC            the server reads amount=900: confidentiality
+//!                                        is not integrity
+//! lesson 5    HMAC over seq||nonce||ct   the MAC no longer matches: refused
+//! lessons 9+  ChaCha20-Poly1305          the tag no longer matches: refused
+//! lesson 11   the same AEAD, TLS framing bad_record_mac, and an alert
+//! ```
+//!
+//! The flip needs the plaintext at that spot to be what Mallory thinks:
+//! where it is not, the server reads garbage instead of `amount=900`, and
+//! on lesson 3 nothing notices that either.
 
 use clap::Args;
 
@@ -44,6 +58,9 @@ pub struct FlipArgs {
 
 /// The attack: every client record, flipped where the known text sits,
 /// then passed on.
+// Every record, not one: the request may come in any record, and a record
+// that does not hold the target is only left alone (the range check in
+// `flip`), so aiming at all of them costs nothing.
 #[derive(Debug)]
 pub struct Flip(pub FlipArgs);
 
@@ -59,12 +76,18 @@ impl RecordAttack for Flip {
 pub(super) fn flip(bytes: &mut [u8], lesson: Lesson, args: &FlipArgs, here: &str) -> String {
     // Where the (encrypted) message starts: after the prefix, the sequence
     // number (lesson 5) and the nonce; it ends before any tag.
+    // All of these sit at fixed offsets and are sent in the clear, so the
+    // layout alone (no key) says where ciphertext byte 0 is. Lesson 1 has no
+    // framing: the message is the whole chunk.
     let payload = match lesson.layout() {
         Some(layout) => layout.payload_range(bytes.len()),
         None if lesson.has_tls_records() => tls13::content_range(bytes.len()),
         None => 0..bytes.len(),
     };
     // Checked sums: --offset is the user's number and may be anything.
+    // The range must also fit inside the payload, not merely inside the
+    // record: a flip that reached into the tag would be a different (and
+    // less instructive) failure.
     let start = payload.start.checked_add(args.offset);
     let end = start.and_then(|s| s.checked_add(args.known.len()));
     let (Some(start), Some(end)) = (start, end) else {
@@ -76,6 +99,8 @@ pub(super) fn flip(bytes: &mut [u8], lesson: Lesson, args: &FlipArgs, here: &str
     let Some(target) = bytes.get_mut(start..end) else {
         return format!("{here}: too short to hold the target; passed on unchanged");
     };
+    // The ciphertext bytes before the edit, for the report: the learner
+    // sees that the bytes she changes look random, yet the change is exact.
     let before = hex_spaced(target);
     // ciphertext ^= known ^ wanted: after decryption the plaintext becomes
     // known ^ (known ^ wanted) = wanted. The keystream cancels out.

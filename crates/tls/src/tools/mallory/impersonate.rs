@@ -21,6 +21,16 @@
 //!
 //! Either way the client refuses before sending a record, and Mallory has
 //! nothing to read.
+//!
+//! The property tested is authentication, and it rests on two facts at
+//! once: the signature is checked with a key the client had *before* the
+//! connection (so a key she sends proves nothing), and it covers the
+//! public keys of *this* handshake (so a signature from another handshake,
+//! even a real one, proves nothing here). Drop either and lesson 9's
+//! attack is back.
+//!
+//! Mallory never gets a session with the client, so, unlike `mitm.rs`,
+//! this file has no relay: it ends by watching how the client hangs up.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::Shutdown;
@@ -40,18 +50,29 @@ pub(super) fn mitm_signed(pair: &Pair, signature: ForgedSignature, log: &Sink) -
     let id = pair.id;
     let (mut client, mut server) = (&pair.client, &pair.server);
     // A client that never sends its key must not hold this thread forever.
+    // The server too: a lesson 9 server sends no signature, and without a
+    // timeout `read_signature` would wait for one as long as it stays up.
     pair.client.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
     pair.server.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
 
     // client -> mallory: client_pub; mallory -> client: HER key, not the server's.
+    // Lesson 7's bare exchange, not lesson 10's server handshake: that one
+    // would sign with a server identity, which is exactly what she lacks.
     let with_client = server_exchange(&mut client, Handshake::new())?;
     // mallory -> server: HER key; server -> mallory: server_pub, signature.
     let with_server = client_exchange(&mut server, Handshake::new())?;
+    // 64 bytes of Ed25519, straight after the server's key. She cannot
+    // re-aim it at other bytes: a signature over a new message needs the
+    // server's secret key, which never leaves the server.
     let servers_signature = read_signature(&mut server)?;
 
     // What the client will check: client_pub || mallory_pub_1, by the server.
+    // The client computes these same 64 bytes from what it sent and what
+    // it received, so they are fixed before she chooses any signature.
     let wanted = signed_message(&with_client.client_public, &with_client.server_public);
     let (signature, how) = match signature {
+        // Right message, wrong key: the client verifies with the server's
+        // public key, and this signature only verifies under hers.
         ForgedSignature::Own => {
             let throwaway = ServerIdentity::generate()?;
             (
@@ -62,6 +83,8 @@ pub(super) fn mitm_signed(pair: &Pair, signature: ForgedSignature, log: &Sink) -
                 ),
             )
         }
+        // Right key, wrong message: genuine, but over `mallory_pub_2 ||
+        // server_pub`, while the client checks `client_pub || mallory_pub_1`.
         ForgedSignature::Forward => (
             servers_signature,
             "the server's own signature, but it covers my second key and the server's \
@@ -89,6 +112,8 @@ pub(super) fn mitm_signed(pair: &Pair, signature: ForgedSignature, log: &Sink) -
 
     // The server gets nothing from her: she never got a session with the
     // client to relay from.
+    // Closing it now means the server sees a handshake and then a
+    // hang-up, never a record.
     let _ = pair.server.shutdown(Shutdown::Both);
     report(log, format!("#{id} {}", client_verdict(&pair.client)));
     let _ = pair.client.shutdown(Shutdown::Both);
@@ -97,9 +122,14 @@ pub(super) fn mitm_signed(pair: &Pair, signature: ForgedSignature, log: &Sink) -
 
 /// What the client did after the made-up signature: a client that checks
 /// hangs up at once; one that sends a record did not check at all.
+// One byte is enough to tell: a refusing client sends nothing at all, and
+// a client that skipped the check sends its first record. The handshake
+// timeout set above still bounds this read.
 fn client_verdict(mut client: &std::net::TcpStream) -> &'static str {
     let mut byte = [0u8; 1];
     match client.read(&mut byte) {
+        // A clean end of stream: the client read the signature, found it
+        // bad, and closed.
         Ok(0) => {
             "the client hung up without sending a record: it REFUSED my signature. \
              I read nothing, and the server heard nothing."
@@ -111,6 +141,8 @@ fn client_verdict(mut client: &std::net::TcpStream) -> &'static str {
         Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
             "the client went quiet after my signature; giving up"
         }
+        // A reset is a refusal too: a client that closes with unread bytes
+        // in its socket, or that aborts, makes the kernel send RST.
         Err(_) => {
             "the client reset the connection without sending a record: it REFUSED my \
              signature. I read nothing, and the server heard nothing."

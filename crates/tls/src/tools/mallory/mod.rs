@@ -61,8 +61,12 @@ pub fn run(
     options: MalloryOptions,
     limits: ProxyLimits,
 ) -> Result<()> {
+    // Bad flag combinations are refused here, before anything listens.
     let lesson = options.lesson()?;
     // Lesson 11's mitm: her certificate is made once, before listening.
+    // Once, because making a CA and a certificate is slow next to a
+    // connection, and because `--ca-out` must hold the one CA that every
+    // connection's certificate actually chains to.
     let impostor = if options.attack == Attack::Mitm && lesson == Lesson::RealTls13 {
         Some(Arc::new(Impostor::new(
             options.mitm.ca_out.as_deref(),
@@ -71,6 +75,7 @@ pub fn run(
     } else {
         None
     };
+    // Shared, read-only, by every connection's thread.
     let options = Arc::new(options);
     proxy::run("mallory", listen, upstream, limits, move |pair| {
         attack_connection(&pair, lesson, &options, impostor.as_deref())
@@ -90,6 +95,9 @@ pub fn attack_connection(
     let log = &options.sink;
     // The list of attacks. Record attacks each say what to do with a record
     // and the relay does it; `mitm` runs whole handshakes of its own.
+    // `mitm` is picked by lesson because each lesson's handshake is a
+    // different protocol: lesson 9 has nothing to forge, lesson 10 needs a
+    // signature, lesson 11 a certificate chain.
     match (options.attack, impostor) {
         (Attack::Flip, _) => relay::relay(pair, lesson, log, &Flip(options.flip.clone())),
         (Attack::Replay, _) => {
@@ -101,6 +109,9 @@ pub fn attack_connection(
         (Attack::Mitm, None) if lesson == Lesson::Authentication => {
             impersonate::mitm_signed(pair, options.mitm.signature, log)
         }
+        // `lesson()` allows only 9, 10 and 11 for mitm, and both callers
+        // (`run` above, and the tour) make an impostor for lesson 11: what
+        // is left is lesson 9.
         (Attack::Mitm, None) => mitm::mitm(pair, &options.mitm, log),
     }
 }

@@ -11,6 +11,15 @@
 //! own message and believes the server sent it. From lesson 8 on each
 //! direction has its own key, and the client, opening with the server's,
 //! finds a bad tag.
+//!
+//! The property it tests is that a record says which way it was going.
+//! Nothing in a record's bytes names its direction; the key does, once
+//! there are two (lesson 8's `c2s` and `s2c`). On lesson 11 the client and
+//! server traffic secrets are derived with different labels (RFC 8446 7.1),
+//! so a reflected record fails there as well.
+//!
+//! The server hears nothing: the record is not forwarded, so the server
+//! has nothing to answer and the client's only reply is the reflection.
 
 use crate::tools::mallory::relay::{Action, Here, RecordAttack, report};
 use crate::tools::sink::Sink;
@@ -20,6 +29,9 @@ use crate::tools::sink::Sink;
 pub struct Reflect;
 
 impl RecordAttack for Reflect {
+    // Every record, unchanged: reflection needs no edit, because a
+    // client-to-server record is already a well-formed record in the other
+    // direction; what differs is only who sealed it.
     fn client_record(&self, record: &mut [u8], here: &Here, log: &Sink) -> Action {
         report(
             log,

@@ -15,6 +15,18 @@
 //! Where the server answers the copy, Mallory swallows that answer, so the
 //! client gets exactly one echo per line and never notices. (Lesson 11
 //! refuses the copy with an alert: there is nothing to swallow.)
+//!
+//! The property it tests is freshness, which a tag cannot give: a tag
+//! proves who sealed the bytes, never *when*, or how many times they were
+//! meant to arrive.
+//!
+//! ```text
+//! lesson 3                no check at all              the server acts twice
+//! lesson 5                the copy's seq is not next   refused (--no-seq-check: acts twice)
+//! lessons 9, 10 random    a nonce is never checked     the server acts twice
+//! lessons 9, 10 counter   the copy's nonce is not next refused
+//! lesson 11               opened with the next seq     the tag fails: bad_record_mac
+//! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -29,6 +41,8 @@ use crate::tools::sink::Sink;
 pub struct ReplayArgs {
     /// replay: which client record to send twice (1 is the first; on lesson
     /// 11, the first application data record after the handshake).
+    // 1 by default: the first record after any handshake is the client's
+    // first request, the one a learner typed and will recognise.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub record: u64,
 }
@@ -54,11 +68,17 @@ impl Replay {
 
 impl RecordAttack for Replay {
     fn client_record(&self, record: &mut [u8], here: &Here, log: &Sink) -> Action {
+        // One record only: replaying every record would double the whole
+        // conversation, and the point is one request the server accepts
+        // twice (a transfer made twice) with the client none the wiser.
         if here.number != self.args.record {
             return Action::Forward;
         }
         // An echo server answers record n with its record n, and the copy
         // with record n + 1: that one must not reach the client.
+        // Lesson 11's server never answers the copy (the AEAD refuses it, and
+        // the server ends the connection), so there is no answer to hide;
+        // swallowing its record n + 1 would drop a real one.
         if !here.lesson.has_tls_records() {
             let answer = self.args.record.saturating_add(1);
             self.swallow.store(answer, Ordering::SeqCst);
@@ -75,6 +95,9 @@ impl RecordAttack for Replay {
     }
 
     fn swallow_server_record(&self, here: &Here, log: &Sink) -> bool {
+        // Numbers start at 1, so the initial 0 matches no record: until the
+        // replay happens, nothing is swallowed. SeqCst because the value is
+        // stored by the client's thread and read by the server's.
         if here.number != self.swallow.load(Ordering::SeqCst) {
             return false;
         }

@@ -21,6 +21,23 @@
 //! connects onward. Only a client that trusts her CA (`--ca-out` writes it,
 //! to show exactly that) is fooled; then she connects to the real server as
 //! an ordinary client and reads everything in between.
+//!
+//! What she can and cannot see of a lesson 11 record without keys:
+//!
+//! ```text
+//! +------+----------------+--------+------------------------------------+----------+
+//! | 0x17 | 0x03 0x03      | length | ChaCha20(content || type || zeros) | tag (16) |
+//! +------+----------------+--------+------------------------------------+----------+
+//!  clear: always 23,  clear   clear     hidden: the real type (5.2)
+//!  whatever the real type             and any padding (5.4)
+//! \_______ the AEAD's additional data ______/
+//! ```
+//!
+//! Every attack here is a property of RFC 8446 5.2 and 5.3: the tag covers
+//! the header and the whole ciphertext (flip), the nonce is derived from a
+//! sequence number each side counts and never sends (replay), and each
+//! direction has its own traffic secret (reflect). The certificate check
+//! against `mitm` is 4.4.2.4 and the client's list of trusted CAs.
 
 use std::net::Shutdown;
 use std::ops::Range;
@@ -44,6 +61,11 @@ use crate::tools::sink::Sink;
 /// the header, before the inner type byte and the tag. ChaCha20 is a stream
 /// cipher, so content byte i is ciphertext byte i: a flip lands exactly
 /// where it is aimed (and the tag then fails).
+// The peer's length, so saturating and floored at the header: a record too
+// short to hold a tag gives an empty range, never a backwards one. With
+// `--pad` the range runs on into the type byte and the zeros, which
+// Mallory cannot tell apart from content; a flip there fails the tag all
+// the same.
 pub(super) fn content_range(len: usize) -> Range<usize> {
     let end = len.saturating_sub(TAG_LEN + 1).max(HEADER_LEN);
     HEADER_LEN..end
@@ -51,6 +73,8 @@ pub(super) fn content_range(len: usize) -> Range<usize> {
 
 /// Mallory's own identity for `mitm`: a throwaway CA and a certificate for
 /// the name clients ask for, made once at start.
+// A real certificate chain, made properly: the attack is not a broken
+// certificate but a good one from the wrong authority.
 #[derive(Debug)]
 pub struct Impostor {
     config: ServerConfig,
@@ -63,10 +87,13 @@ impl Impostor {
     /// Makes the throwaway CA and certificate; writes the CA to `ca_out` if
     /// given. `upstream_ca` is the real server's CA file.
     pub fn new(ca_out: Option<&Path>, upstream_ca: &Path) -> Result<Impostor> {
+        // A fresh CA each run: nothing about it is secret except its key,
+        // which lives only in this process.
         let identity = match ca_out {
             Some(path) => ServerIdentity::generate_into(path)?,
             None => ServerIdentity::generate()?.0,
         };
+        // No key log: Mallory's own sessions are hers to read already.
         Ok(Impostor {
             config: ServerConfig::new(identity, None),
             upstream_ca: upstream_ca.to_path_buf(),
@@ -82,6 +109,9 @@ pub(super) fn mitm(pair: &Pair, impostor: &Impostor, log: &Sink) -> Result<()> {
     pair.client.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
     // <- ClientHello; -> ServerHello and {Certificate}: HERS, for localhost.
     let accepted = channel::accept(Socket::new(pair.client.try_clone()?), &impostor.config);
+    // The client checks her chain against its `--ca` before it sends its
+    // Finished, so a refusal arrives as an alert during the handshake, and
+    // no application data ever leaves the client.
     let (from_client, to_client) = match accepted {
         Ok(halves) => halves,
         Err(e) => {
@@ -94,6 +124,8 @@ pub(super) fn mitm(pair: &Pair, impostor: &Impostor, log: &Sink) -> Result<()> {
                  #{id} I read nothing, and I never connected onward: the server heard nothing."
                 ),
             );
+            // A refused handshake is the lesson working, not Mallory
+            // failing: it is reported as her log line, and not as an error.
             let _ = pair.server.shutdown(Shutdown::Both);
             let _ = pair.client.shutdown(Shutdown::Both);
             return Ok(());
@@ -109,6 +141,10 @@ pub(super) fn mitm(pair: &Pair, impostor: &Impostor, log: &Sink) -> Result<()> {
         ),
     );
     // -> ClientHello to the real server, as any client would send.
+    // Only now, with a client that accepted her: connecting earlier would
+    // show the server a handshake for a client that was going to refuse.
+    // She checks the real server's chain like an honest client; without a
+    // key log or padding, she looks like any other client to the server.
     let upstream = ClientConfig {
         verifier: ServerVerifier::load(&impostor.upstream_ca, DEFAULT_SERVER_NAME)?,
         keylog: None,
@@ -120,6 +156,8 @@ pub(super) fn mitm(pair: &Pair, impostor: &Impostor, log: &Sink) -> Result<()> {
         log,
         format!("#{id} two TLS sessions, both ending at me: I read and can change everything"),
     );
+    // No rewrite on lesson 11: `--rewrite` is lesson 9's demonstration;
+    // here the point is that she gets this far only if trusted.
     relay_both_ways(
         pair,
         log,

@@ -17,6 +17,8 @@ use std::thread;
 use crate::error::{Error, Result};
 
 /// Bytes read from a socket at a time.
+// A read returns what has arrived, up to this: the size of a chunk says
+// nothing about records, which is why the record cutter keeps state.
 pub const READ_CHUNK: usize = 64 * 1024;
 /// Stack size for each relay thread: the relay needs little.
 pub(super) const RELAY_THREAD_STACK: usize = 256 * 1024;
@@ -46,6 +48,8 @@ pub fn each_chunk(mut from: &TcpStream, mut each: impl FnMut(&[u8]) -> Result<()
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return Err(e.into()),
         };
+        // `get` rather than `[..n]`: `n` never exceeds the buffer, but a
+        // slice that cannot panic needs no argument to say so.
         each(buf.get(..n).unwrap_or_default())?;
     }
 }

@@ -11,6 +11,12 @@
 //! the server's Ed25519 key (the client pins its public half), or a
 //! throwaway CA (the client trusts its certificate). Those are made fresh
 //! for every run, as `10-genkey` and `11-tls13-server` would make them.
+//!
+//! Why the real calls and not a model of them: the tour's verdicts are only
+//! worth what the code they run is worth. A server here refuses a flipped
+//! record because lesson 5's `open` checks the tag, the very check the
+//! `5-mac-echo-server` program runs; nothing in the tour decides that an
+//! attack should fail.
 
 use std::io::Cursor;
 use std::net::TcpListener;
@@ -43,6 +49,9 @@ use crate::tools::tour::journal::Journal;
 use crate::tools::tour::lessons::Wire;
 
 /// What the two ends of one run share before they meet.
+// This is the whole of what a lesson's trust rests on, and what Mallory
+// does not have: the signing key's secret half, or the CA the client
+// trusts. Everything else she sees on the wire or can make herself.
 enum Credentials {
     /// Lessons 1-9: nothing, or a key built into both programs.
     None,
@@ -69,6 +78,9 @@ impl Endpoints {
     /// Makes whatever `wire` needs before its ends can meet.
     pub fn new(wire: Wire) -> Result<Endpoints> {
         let credentials = match wire {
+            // The server keeps the secret half; the client is handed only
+            // the public half, before any connection, as `10-genkey`'s
+            // output is handed to `10-echo-client`.
             Wire::Signed(_) => {
                 let identity = ServerIdentity::generate()?;
                 let trusted = identity.public_key();
@@ -77,6 +89,8 @@ impl Endpoints {
                     trusted,
                 }
             }
+            // A throwaway CA and a certificate for `localhost` signed by
+            // it; the client trusts exactly that CA, as if given `--ca`.
             Wire::Tls13 => {
                 let (identity, ca_pem) = certs::ServerIdentity::generate()?;
                 let ca = CertificateDer::from_pem_slice(ca_pem.as_bytes())
@@ -85,11 +99,16 @@ impl Endpoints {
                     server: Arc::new(ServerConfig::new(identity, None)),
                     client: ClientConfig {
                         verifier: ServerVerifier::new(vec![ca], DEFAULT_SERVER_NAME)?,
+                        // No key log: the tour's Eve runs without keys,
+                        // as an eavesdropper would. No padding, so the
+                        // record sizes are the programs' defaults.
                         keylog: None,
                         padding: Padding::NONE,
                     },
                 }
             }
+            // Lessons 1 to 9: lessons 3 and 5 build their key into both
+            // programs, lesson 9 agrees one on the wire; nothing to make.
             _ => Credentials::None,
         };
         Ok(Endpoints { wire, credentials })
@@ -105,7 +124,12 @@ impl Endpoints {
         journal: &Arc<Journal>,
     ) -> Result<()> {
         let journal = Arc::clone(journal);
+        // Each arm is what that lesson's server program does with an
+        // accepted socket; lessons 9 to 11 run their handshake here, inside
+        // the setup, so a refused handshake is recorded by the journal.
         match (self.wire, &self.credentials) {
+            // No read delay: lesson 2's demonstration of sends gluing
+            // together is not what the tour is about.
             (Wire::Plaintext, _) => serve_with(listener, options, journal, |socket| {
                 Ok(lesson01_plaintext::open(
                     socket,
@@ -119,9 +143,13 @@ impl Endpoints {
             (Wire::Ctr, _) => serve_with(listener, options, journal, |socket| {
                 Ok(lesson03_ctr_channel::open(socket))
             }),
+            // The server's sequence check as the row says: `--no-seq-check`
+            // is how lesson 5 shows that the tag alone does not stop replay.
             (Wire::Mac(seq_check), _) => serve_with(listener, options, journal, move |socket| {
                 Ok(lesson05_mac::open(socket, seq_check))
             }),
+            // The session (public keys, traffic keys) is only for `--keylog`;
+            // the tour's server keeps none.
             (Wire::Encrypted(mode), _) => serve_with(listener, options, journal, move |socket| {
                 let (reader, writer, _session) = lesson09::accept(socket, mode)?;
                 Ok((reader, writer))
@@ -139,6 +167,7 @@ impl Endpoints {
                     lesson11::accept(socket, &config)
                 })
             }
+            // A wire without its credentials: `new` never builds one.
             _ => Err(mismatch()),
         }
     }
@@ -169,12 +198,16 @@ impl Endpoints {
                 let (reader, writer, _session) = lesson09::connect(socket, mode)?;
                 Ok((reader, writer))
             }),
+            // The client verifies the signature with `trusted`, the key it
+            // was handed, never with anything that arrives on the wire.
             (Wire::Signed(mode), Credentials::Signed { trusted, .. }) => {
                 talk_with(socket, input, |socket| {
                     let (reader, writer, _session) = lesson10::connect(socket, trusted, mode)?;
                     Ok((reader, writer))
                 })
             }
+            // The client checks the chain against its CA and the name
+            // `localhost`: Mallory's chain fails the first check.
             (Wire::Tls13, Credentials::Tls { client, .. }) => {
                 talk_with(socket, input, |socket| lesson11::connect(socket, client))
             }
@@ -201,6 +234,9 @@ where
     W: MessageWriter + 'static,
     F: Fn(Socket) -> Result<(R, W)> + Send + Sync + 'static,
 {
+    // The runtime's own accept loop: the same gate, timeouts and error
+    // handling as the lesson's server program, so its reasons for dropping a
+    // connection are the program's reasons.
     thread::Builder::new()
         .name("tour server".to_string())
         .spawn(move || {
@@ -220,7 +256,11 @@ where
     R: MessageReader,
     W: MessageWriter + 'static,
 {
+    // A second handle on the same socket: the echo loop uses it to
+    // half-close once the input is sent, after `open` has taken the first.
     let control = socket.clone();
+    // A refused handshake (a bad signature, an untrusted CA) ends here, and
+    // its error is the client's verdict.
     let (reader, writer) = open(socket)?;
     let mut printed = Vec::new();
     echo_lines(

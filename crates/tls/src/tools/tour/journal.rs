@@ -37,6 +37,8 @@ pub struct Seen {
     /// What the server did when it gave up on a connection, if it did (the
     /// first time): "dropped the connection: REASON" for a message it
     /// refused, "refused the handshake: REASON" for a handshake.
+    // Only the first: a later reason is usually a consequence of it (an
+    // alert sent, then the socket closed), and the first one is the why.
     pub dropped: Option<String>,
     /// Connections the server started to serve.
     pub opened: usize,
@@ -74,6 +76,8 @@ impl Journal {
         socket: Socket,
         open: impl FnOnce(Socket) -> Result<(R, W)>,
     ) -> Result<(Recording<R>, W)> {
+        // Counted before the handshake: a client refused mid-handshake is a
+        // connection the tour must still wait for.
         self.update(|seen| seen.opened += 1);
         match open(socket) {
             Ok((reader, writer)) => Ok((
@@ -106,6 +110,8 @@ impl Journal {
     pub fn wait_until_over(&self, limit: Duration) -> Seen {
         let deadline = Instant::now() + limit;
         let mut seen = self.lock();
+        // `opened == 0` too: the tour may get here before the server has
+        // even accepted, and zero of zero closed is not "over".
         while seen.opened == 0 || seen.closed < seen.opened {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -141,11 +147,16 @@ impl<R: MessageReader> MessageReader for Recording<R> {
     fn read_message(&mut self) -> Result<Option<&[u8]>> {
         let journal = &self.journal;
         match self.inner.read_message() {
+            // Only what the lesson's reader accepted reaches here: for
+            // lessons 5 and later, a message whose tag (and sequence
+            // number) checked out. That is what the verdicts count.
             Ok(Some(message)) => {
                 journal.update(|seen| seen.messages.push(message.to_vec()));
                 Ok(Some(message))
             }
             Ok(None) => Ok(None),
+            // The lesson's refusal, in its own words: bad MAC, wrong
+            // sequence number, bad_record_mac.
             Err(e) => {
                 journal.update(|seen| {
                     seen.dropped

@@ -47,6 +47,8 @@ impl Wire {
     /// The nonce mode both ends use (random where the lesson has none):
     /// Mallory's `mitm` must use the same.
     pub fn nonce(self) -> NonceMode {
+        // Mallory's two lesson 9 sessions must seal the way each end checks;
+        // on other lessons the value is unused.
         match self {
             Wire::Encrypted(mode) | Wire::Signed(mode) => mode,
             _ => NonceMode::Random,
@@ -80,6 +82,8 @@ pub struct Row {
 impl Row {
     /// Why `attack` is not run on this lesson.
     pub fn why_not(&self, attack: Attack) -> &'static str {
+        // Only lessons without a handshake leave `mitm` out of their list,
+        // so the first arm covers lessons 1 to 5.
         match (self.wire, attack) {
             (_, Attack::Mitm) => "no handshake to hijack: the key is built in",
             (Wire::Plaintext, Attack::Replay) => "no records: a raw byte stream has none to replay",
@@ -128,9 +132,15 @@ impl Stop {
     }
 }
 
-/// Attacks on a lesson with records and one key for both directions.
+/// Attacks on a lesson with records and no key exchange (no key, or one
+/// key for both directions).
+// No `mitm`: with no public key on the wire there is nothing for Mallory
+// to substitute.
 const RECORD_ATTACKS: &[Attack] = &[Attack::Flip, Attack::Replay, Attack::Reflect];
 /// Every attack, for the lessons with a handshake.
+// The record attacks stay in the list on lessons 9 to 11 to show that
+// they now fail, each for its own reason: the tag (flip), the nonce check
+// (replay, with counter nonces), the key per direction (reflect).
 const ALL_ATTACKS: &[Attack] = &[Attack::Flip, Attack::Replay, Attack::Reflect, Attack::Mitm];
 
 /// The whole tour, in course order.
@@ -143,6 +153,8 @@ pub const STOPS: &[Stop] = &[
         text: Some("lessons/01-plaintext.md"),
         wire: Wire::Plaintext,
         tap: Lesson::Plaintext,
+        // No replay: without framing, Mallory has no record to count, only
+        // whatever one read returned (`options.rs` refuses it too).
         attacks: &[Attack::Flip, Attack::Reflect],
     }),
     Stop::Echo(Row {
@@ -177,6 +189,8 @@ pub const STOPS: &[Stop] = &[
         title: "encrypt-then-MAC and sequence numbers",
         adds: "an HMAC over seq || nonce || ciphertext, checked before decrypting",
         text: Some("lessons/05-mac.md"),
+        // The server checks sequence numbers, as `5-mac-echo-server` does
+        // unless told `--no-seq-check`: the row shows the defence on.
         wire: Wire::Mac(SeqCheck::Required),
         tap: Lesson::Mac,
         attacks: RECORD_ATTACKS,
@@ -205,6 +219,9 @@ pub const STOPS: &[Stop] = &[
         title: "the encrypted echo",
         adds: "X25519 per connection, a key per direction, AEAD records, random nonces",
         text: Some("lessons/09-encrypted-echo.md"),
+        // Random nonces, the program's default: the row where an AEAD
+        // channel still falls to replay, because a random nonce is never
+        // checked for freshness.
         wire: Wire::Encrypted(NonceMode::Random),
         tap: Lesson::EncryptedEcho,
         attacks: ALL_ATTACKS,
@@ -215,6 +232,8 @@ pub const STOPS: &[Stop] = &[
         title: "the encrypted echo, counter nonces",
         adds: "nonces count 0, 1, 2 in each direction; only the next one is accepted",
         text: Some("lessons/09-encrypted-echo.md"),
+        // The same lesson with the nonce a counter: replay now fails, and
+        // `mitm` still works, since counting does not say who the peer is.
         wire: Wire::Encrypted(NonceMode::Counter),
         tap: Lesson::EncryptedEcho,
         attacks: ALL_ATTACKS,
@@ -225,6 +244,8 @@ pub const STOPS: &[Stop] = &[
         title: "authentication: the server signs the handshake",
         adds: "an Ed25519 signature over both public keys, checked by the client",
         text: Some("lessons/10-authentication.md"),
+        // Counter nonces: replay is already stopped, so the one verdict
+        // this row changes is `mitm`'s, against the new signature.
         wire: Wire::Signed(NonceMode::Counter),
         tap: Lesson::Authentication,
         attacks: ALL_ATTACKS,
@@ -235,6 +256,8 @@ pub const STOPS: &[Stop] = &[
         title: "real TLS 1.3",
         adds: "the same parts, wired as RFC 8446 says: certificates, a key schedule, TLS records",
         text: None,
+        // No nonce flag: TLS 1.3 always derives the nonce from the count
+        // (RFC 8446 5.3), so there is no random mode to fall back to.
         wire: Wire::Tls13,
         tap: Lesson::RealTls13,
         attacks: ALL_ATTACKS,

@@ -84,14 +84,20 @@ impl Findings {
 /// Any [`Row`] will do, including one that is not in [`STOPS`], such as
 /// lesson 5 with its sequence check switched off.
 pub fn explore(row: &Row) -> Result<Findings> {
+    // Eve first, on an honest run: a passive attacker changes nothing, so
+    // what she reads is what any observer of this lesson's wire reads.
     let honest = scenario::run(row, Front::Eve)?;
     let mut verdicts = Vec::with_capacity(Column::ALL.len());
     for column in Column::ALL {
         let verdict = match column {
             Column::Eve => verdict::judge(column, &honest),
+            // A fresh run per attack, with its own server and credentials:
+            // a replay's refused connection cannot spoil the flip's run.
             Column::Attack(attack) if row.attacks.contains(&attack) => {
                 verdict::judge(column, &scenario::run(row, Front::Mallory(attack))?)
             }
+            // Not run, and said so with a reason, rather than marked
+            // "fails": an attack that has nothing to aim at proves nothing.
             Column::Attack(attack) => Verdict::NotRun(row.why_not(attack)),
         };
         verdicts.push((column, verdict));

@@ -41,6 +41,9 @@ use crate::tools::tour::lessons::Row;
 /// operating system chooses (never the course's 7878).
 pub const FREE_LOOPBACK_PORT: &str = "127.0.0.1:0";
 /// The line the client sends: lesson 4's bank request.
+// Its shape is what Mallory's `flip` assumes (`amount=100` at byte 21): an
+// attacker who knows the format of a message knows where to aim, with no
+// key at all.
 pub const REQUEST: &[u8] = crate::lesson04_ctr_malleability::REQUEST;
 /// What Mallory's `flip` wants the server to read (her `--wanted` default,
 /// which the tour runs her with).
@@ -85,6 +88,8 @@ pub struct Run {
 /// Runs `row`'s lesson once with `front` in the middle.
 pub fn run(row: &Row, front: Front) -> Result<Run> {
     // The server, on a port of its own.
+    // Fresh credentials each run (lesson 10's key, lesson 11's CA): no run
+    // can lean on what an earlier one left behind.
     let endpoints = Endpoints::new(row.wire)?;
     let journal = Journal::new();
     let server = bind_free_port()?;
@@ -92,6 +97,8 @@ pub fn run(row: &Row, front: Front) -> Result<Run> {
     endpoints.serve(server, server_options(), &journal)?;
 
     // Eve or Mallory, in front of it on another port.
+    // Her report goes to memory, not stdout: the tour prints it later,
+    // next to the verdict it supports.
     let sink = Sink::memory();
     let over = Arc::new(Flag::default());
     let tool = bind_free_port()?;
@@ -99,14 +106,21 @@ pub fn run(row: &Row, front: Front) -> Result<Run> {
     start_front(row, front, tool, upstream, sink.clone(), &over)?;
 
     // The client, talking to the tool as if it were the server.
+    // It is given the tool's address and nothing else: like every client of
+    // the course, it cannot tell who answers there except by what the
+    // handshake (if any) proves.
     let mut input = REQUEST.to_vec();
     input.push(b'\n');
     let client = connect(tool_addr)
         .and_then(|socket| endpoints.talk(socket, &input))
+        // A client error is an outcome, not a failure of the run: a client
+        // refusing Mallory's signature is the lesson working.
         .map_err(|e| e.to_string());
 
     // Done once the tool has let go of the connection and the server has
     // finished with its end.
+    // Both waits matter: the client may finish before the server has read
+    // a replayed copy, or before Mallory has written her last line.
     over.wait(PATIENCE);
     let server = journal.wait_until_over(PATIENCE);
     Ok(Run {
@@ -132,6 +146,8 @@ pub fn bind_free_port() -> Result<TcpListener> {
 }
 
 /// The server's limits: short, so a run that goes wrong ends in seconds.
+// A run has one client: four is room enough, and few enough that a run
+// gone wrong cannot pile up connections.
 fn server_options() -> ServerOptions {
     ServerOptions {
         handshake_timeout: PATIENCE,
@@ -215,6 +231,8 @@ fn start_front(
 }
 
 /// The client's connection, with the limits the client program sets.
+// No Nagle, as the client program has it: a small record leaves at once
+// instead of waiting for the peer to acknowledge the one before.
 fn connect(addr: SocketAddr) -> Result<Socket> {
     let stream = TcpStream::connect_timeout(&addr, PATIENCE)?;
     stream.set_nodelay(true)?;
@@ -224,6 +242,8 @@ fn connect(addr: SocketAddr) -> Result<Socket> {
 }
 
 /// A flag one thread raises and another waits for.
+// Raised from a drop (see `RaiseOnDrop`), so it goes up however Eve's or
+// Mallory's handler ends, with an error included.
 #[derive(Debug, Default)]
 struct Flag {
     raised: Mutex<bool>,

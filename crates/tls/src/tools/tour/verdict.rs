@@ -11,6 +11,12 @@
 //!
 //! Anything else is "fails", with what did happen instead: the server's
 //! reason for dropping the connection, or the client's for refusing.
+//!
+//! Each test asks the *victim*, not the attacker: Mallory always believes
+//! she flipped or replayed something, since she did send the bytes. What
+//! counts is whether the server acted on them (its journal) or the client
+//! believed them (its result). Only for Eve and `mitm`, whose goal is to
+//! read, is the attacker's own output the evidence.
 
 use std::fmt;
 
@@ -99,6 +105,8 @@ pub fn judge(column: Column, run: &Run) -> Verdict {
 
 /// Eve reads the request if a field she can read (plaintext, on the wire
 /// or decrypted) holds it.
+// Only fields Eve can read count: from lesson 3 on, the request is there
+// as ciphertext, and bytes she has but cannot read are not reading.
 fn eve_reads(run: &Run) -> Verdict {
     if run.blocks.iter().any(|block| block.reads(REQUEST)) {
         Verdict::Works("the request is right there in her dump".into())
@@ -109,10 +117,14 @@ fn eve_reads(run: &Run) -> Verdict {
 
 /// The flip works if the server read `amount=900`.
 fn flip(run: &Run) -> Verdict {
+    // The edit is judged by what the server *read*: a record that reached
+    // it and was refused by its MAC or tag never becomes a message.
     let flipped = run.server.messages.iter().find(|m| contains(m, WANTED));
     match (flipped, &run.server.dropped) {
         (Some(message), _) => Verdict::Works(format!("the server read {}", quoted(message))),
+        // The usual failure from lesson 5 on: the tag check dropped it.
         (None, Some(reason)) => Verdict::Fails(format!("the server {reason}")),
+        // Read, but unchanged: the flip did not land on the text.
         (None, None) if run.server.count(REQUEST) > 0 => {
             Verdict::Fails("the server read the request unchanged".into())
         }
@@ -122,6 +134,9 @@ fn flip(run: &Run) -> Verdict {
 
 /// The replay works if the server read the request twice.
 fn replay(run: &Run) -> Verdict {
+    // Counted on the server's side: twice is a transfer made twice, which
+    // is the harm a replay does. Once, then a drop, is the sequence check
+    // (lesson 5, counter nonces, lesson 11) refusing the copy.
     let times = run.server.count(REQUEST);
     match (times, &run.server.dropped) {
         (2, _) => Verdict::Works("the server read the request twice".into()),
@@ -136,24 +151,32 @@ fn replay(run: &Run) -> Verdict {
 
 /// The reflection works if the client accepted an echo although the server
 /// never read anything: the echo was its own record, sent back.
+// The server having read nothing is the proof: the only thing the client
+// can have taken for an echo is its own record, bounced by Mallory.
 fn reflect(run: &Run) -> Verdict {
     match &run.client {
         Ok(_) if run.server.messages.is_empty() => Verdict::Works(
             "the client took its own message, sent back by Mallory, for the server's echo".into(),
         ),
         Ok(_) => Verdict::Fails("the echo came from the server after all".into()),
+        // From lesson 9 on: opened with the server-to-client key, the
+        // client's own record fails its tag.
         Err(why) => Verdict::Fails(format!("the client refused it: {why}")),
     }
 }
 
 /// The man in the middle works if Mallory read the request and the client
 /// finished its conversation none the wiser.
+// Both halves are needed: Mallory reading proves nothing if the client
+// noticed and hung up, and a client finishing proves nothing if she was
+// only relaying ciphertext.
 fn mitm(run: &Run) -> Verdict {
     match &run.client {
         Ok(_) if mentions_request(&run.report) => Verdict::Works(
             "Mallory read the request in the clear; the client noticed nothing".into(),
         ),
         Ok(_) => Verdict::Fails("the client finished, but Mallory read nothing".into()),
+        // Lesson 10's signature check or lesson 11's certificate check.
         Err(why) => Verdict::Fails(format!("the client refused: {why}")),
     }
 }
@@ -164,6 +187,8 @@ fn mentions_request(report: &str) -> bool {
     report.contains(&preview(REQUEST, PREVIEW_BYTES))
 }
 
+// Called only with the non-empty `WANTED`: `windows(0)` would panic, and
+// an empty needle would mean nothing anyway.
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack
         .windows(needle.len())
