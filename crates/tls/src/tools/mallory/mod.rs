@@ -47,7 +47,7 @@ pub use tls13::Impostor;
 
 use std::sync::Arc;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::tools::proxy::{self, Pair, ProxyLimits};
 use crate::tools::tap::Lesson;
 use flip::Flip;
@@ -109,9 +109,12 @@ pub fn attack_connection(
         (Attack::Mitm, None) if lesson == Lesson::Authentication => {
             impersonate::mitm_signed(pair, options.mitm.signature, log)
         }
-        // `lesson()` allows only 9, 10 and 11 for mitm, and both callers
-        // (`run` above, and the tour) make an impostor for lesson 11: what
-        // is left is lesson 9.
+        // Lesson 11 without her certificate: a caller's mistake, said as
+        // such, never a lesson 9 attack run on TLS bytes.
+        (Attack::Mitm, None) if lesson == Lesson::RealTls13 => Err(Error::Usage(
+            "lesson 11's mitm needs her certificate: make one with Impostor::new".into(),
+        )),
+        // `lesson()` allows only 9, 10 and 11 for mitm: what is left is 9.
         (Attack::Mitm, None) => mitm::mitm(pair, &options.mitm, log),
     }
 }
