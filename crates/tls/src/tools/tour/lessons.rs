@@ -85,6 +85,10 @@ impl Row {
         // Only lessons without a handshake leave `mitm` out of their list,
         // so the first arm covers lessons 1 to 5.
         match (self.wire, attack) {
+            // Lessons 1 and 2 have no key at all; 3 and 5 build theirs in.
+            (Wire::Plaintext | Wire::Records, Attack::Mitm) => {
+                "no handshake to hijack: nothing is encrypted"
+            }
             (_, Attack::Mitm) => "no handshake to hijack: the key is built in",
             (Wire::Plaintext, Attack::Replay) => "no records: a raw byte stream has none to replay",
             _ => "not aimed at this lesson",
@@ -299,6 +303,15 @@ mod tests {
         });
         for text in texts {
             assert!(root.join(text).is_file(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_lesson_without_a_key_is_not_said_to_have_one() {
+        for row in rows() {
+            let why = row.why_not(Attack::Mitm);
+            let keyless = matches!(row.wire, Wire::Plaintext | Wire::Records);
+            assert_eq!(why.contains("key"), !keyless, "{}: {why}", row.label);
         }
     }
 
