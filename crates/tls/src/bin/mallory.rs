@@ -23,7 +23,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tls::runtime::cli::{exit_status, parse};
-use tls::tools::mallory::{self, Attack, FlipArgs, MalloryOptions, MitmArgs, ReplayArgs};
+use tls::tools::mallory::{self, Attack, AttackFlags, MalloryOptions};
 use tls::tools::proxy::{ProxyAddrs, ProxyArgs};
 use tls::tools::sink::Sink;
 use tls::tools::tap::Lesson;
@@ -45,11 +45,7 @@ struct Cli {
     #[arg(long, value_name = "N")]
     lesson: Option<Lesson>,
     #[command(flatten)]
-    flip: FlipArgs,
-    #[command(flatten)]
-    replay: ReplayArgs,
-    #[command(flatten)]
-    mitm: MitmArgs,
+    flags: AttackFlags,
     #[command(flatten)]
     addrs: ProxyAddrs,
     #[command(flatten)]
@@ -58,14 +54,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli: Cli = parse();
-    let options = MalloryOptions {
-        attack: cli.attack,
-        lesson: cli.lesson,
-        flip: cli.flip,
-        replay: cli.replay,
-        mitm: cli.mitm,
-        sink: Sink::Stdout,
-    };
+    let options = MalloryOptions::new(cli.attack, cli.lesson, cli.flags, Sink::Stdout);
     let (listen, upstream) = (&cli.addrs.listen, &cli.addrs.upstream);
     exit_status(
         "mallory",

@@ -41,7 +41,7 @@ mod tls13;
 
 pub use flip::{DEFAULT_OFFSET, FlipArgs};
 pub use mitm::{ForgedSignature, MitmArgs, Rewrite, replace_all};
-pub use options::{Attack, MalloryOptions};
+pub use options::{Attack, AttackFlags, MalloryOptions};
 pub use replay::ReplayArgs;
 pub use tls13::Impostor;
 

@@ -45,6 +45,21 @@ pub enum Attack {
     Mitm,
 }
 
+/// Every attack's flag group, as the program flattens them into its
+/// command line (each keeps its own heading in `--help`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct AttackFlags {
+    /// `flip`'s flags.
+    #[command(flatten)]
+    pub flip: FlipArgs,
+    /// `replay`'s flags.
+    #[command(flatten)]
+    pub replay: ReplayArgs,
+    /// `mitm`'s flags.
+    #[command(flatten)]
+    pub mitm: MitmArgs,
+}
+
 /// Everything Mallory is told on the command line.
 // Every attack's flags are always here, used or not: clap fills in their
 // defaults, and an attack reads only its own group.
@@ -71,26 +86,34 @@ impl MalloryOptions {
     /// flags at their defaults (read from the flags themselves, so the two
     /// cannot drift apart), her log going to `sink`.
     pub fn with_defaults(attack: Attack, lesson: Option<Lesson>, sink: Sink) -> MalloryOptions {
-        // A parser made of exactly the attacks' flag groups: parsing no
-        // arguments with it is how the defaults written on the flags become
-        // values, with no second copy of them in this file.
+        // A parser made of the same flag groups the program has: parsing
+        // no arguments with it is how the defaults written on the flags
+        // become values, with no second copy of them in this file.
         #[derive(clap::Parser)]
         struct Defaults {
             #[command(flatten)]
-            flip: FlipArgs,
-            #[command(flatten)]
-            replay: ReplayArgs,
-            #[command(flatten)]
-            mitm: MitmArgs,
+            flags: AttackFlags,
         }
         // No arguments at all: clap fills in every default, and none of
         // these flags is required, so this cannot fail.
         let defaults = <Defaults as clap::Parser>::try_parse_from(["mallory"]);
         // `unreachable!` is safe here: the input is the fixed argv above,
         // never a peer's bytes or the user's.
-        let Ok(Defaults { flip, replay, mitm }) = defaults else {
+        let Ok(Defaults { flags }) = defaults else {
             unreachable!("every Mallory flag has a default")
         };
+        MalloryOptions::new(attack, lesson, flags, sink)
+    }
+
+    /// Options from the command line's attack and lesson and every
+    /// attack's flags, her log going to `sink`.
+    pub fn new(
+        attack: Attack,
+        lesson: Option<Lesson>,
+        flags: AttackFlags,
+        sink: Sink,
+    ) -> MalloryOptions {
+        let AttackFlags { flip, replay, mitm } = flags;
         MalloryOptions {
             attack,
             lesson,
