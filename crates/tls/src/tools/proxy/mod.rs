@@ -39,6 +39,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 
 use crate::error::{Error, Result};
+use crate::runtime::accept;
 use crate::runtime::budget;
 use crate::runtime::gate::{Gate, accept_each};
 use crate::runtime::limits as descriptors;
@@ -68,10 +69,7 @@ where
 {
     // Bound before anything is printed: a busy port is reported as the
     // listen error it is, and the program ends instead of serving nothing.
-    let listener = TcpListener::bind(listen).map_err(|source| Error::Listen {
-        addr: listen.to_string(),
-        source,
-    })?;
+    let listener = accept::bind(listen)?;
     // The address actually bound: with port 0 the system picks one, and
     // the learner needs to know it to point the client there.
     let local = listener.local_addr()?;
